@@ -80,3 +80,27 @@ pub fn parse(input: &[u8], limits: &Limits) -> Result<Element, XmlError> {
     let _ = (input, limits);
     Err(XmlError::Malformed("reader not written yet".to_string()))
 }
+
+impl Element {
+    /// The first child with this local name.
+    pub fn child(&self, name: &str) -> Option<&Element> {
+        self.children.iter().find(|c| c.name == name)
+    }
+
+    /// Every child with this local name, in document order.
+    pub fn children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Element> + 'a {
+        self.children.iter().filter(move |c| c.name == name)
+    }
+
+    /// The direct text with leading and trailing whitespace removed (SPEC §2).
+    pub fn trimmed_text(&self) -> &str {
+        self.text.trim_matches(|c: char| matches!(c, ' ' | '\t' | '\r' | '\n'))
+    }
+
+    /// Follows a `/`-separated path of local names below this element (first match at each step).
+    pub fn at_path(&self, path: &str) -> Option<&Element> {
+        path.split('/')
+            .filter(|s| !s.is_empty())
+            .try_fold(self, |el, step| el.child(step))
+    }
+}
