@@ -324,3 +324,156 @@ pub fn query_element(query: &str) -> Element {
             .collect(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+    use crate::config;
+
+    const NOW: Option<i64> = Some(1_796_299_200);
+
+    fn gateway(json: &str) -> Gateway {
+        let env = |n: &str| (n == "K").then(|| "sita-key".to_string());
+        Gateway::new(config::parse(json.as_bytes(), &env).unwrap())
+    }
+
+    fn outbound() -> Gateway {
+        gateway(
+            r#"{"direction": "outbound", "apikey": {"env": "K"}, "limits": {"max_body_bytes": 2000}}"#,
+        )
+    }
+
+    fn head<'a>(method: &'a str, path: &'a str, ct: Option<&'a str>) -> Head<'a> {
+        Head {
+            method,
+            path,
+            content_type: ct,
+            ..Head::default()
+        }
+    }
+
+    fn refused(d: HeadDecision) -> (u16, String, String) {
+        match d {
+            HeadDecision::Answer(r) => (r.reply.status, r.reply.code, r.reply.field),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn content_type_length_and_empty_body() {
+        let g = outbound();
+        assert_eq!(refused(g.on_head(&head("POST", "/x", None), NOW)).0, 415);
+        assert_eq!(
+            refused(g.on_head(&head("PUT", "/x", Some("application/json")), NOW)).0,
+            415
+        );
+        for ok in [
+            "application/xml",
+            "text/xml; charset=utf-8",
+            "Application/XML ;x=y",
+        ] {
+            assert_eq!(
+                g.on_head(&head("POST", "/x", Some(ok)), NOW),
+                HeadDecision::ReadBody,
+                "{ok}"
+            );
+        }
+        let mut h = head("POST", "/x", Some("application/xml"));
+        h.content_length = Some("2001");
+        assert_eq!(refused(g.on_head(&h, NOW)).0, 413);
+        h.content_length = Some("2000");
+        assert_eq!(g.on_head(&h, NOW), HeadDecision::ReadBody);
+        h.end_of_stream = true;
+        let (status, code, _) = refused(g.on_head(&h, NOW));
+        assert_eq!((status, code.as_str()), (400, "E004"));
+        assert!(g.body_too_large(2000).is_none());
+        assert_eq!(g.body_too_large(2001).unwrap().reply.status, 413);
+    }
+
+    #[test]
+    fn get_routes() {
+        let g = outbound();
+        assert_eq!(
+            refused(g.on_head(&head("GET", "/incidents", None), NOW)).1,
+            "E012"
+        );
+        assert_eq!(
+            refused(g.on_head(&head("GET", "/incidents/?x=1", None), NOW)).1,
+            "E012"
+        );
+        assert!(matches!(
+            g.on_head(&head("GET", "/incidents?ActiveStatus=false", None), NOW),
+            HeadDecision::Forward { .. }
+        ));
+        assert_eq!(
+            refused(g.on_head(
+                &head("GET", "/incident/attachment?IncidentNumber=a%20b", None),
+                NOW
+            ))
+            .1,
+            "E006"
+        );
+        assert!(matches!(
+            g.on_head(&head("GET", "/elsewhere", None), NOW),
+            HeadDecision::Forward { .. }
+        ));
+        assert!(matches!(
+            g.on_head(&head("DELETE", "/incident", None), NOW),
+            HeadDecision::Forward { .. }
+        ));
+    }
+
+    #[test]
+    fn bodies() {
+        let g = outbound();
+        let refusal = |body: &str| match g.on_body(body.as_bytes(), NOW) {
+            BodyDecision::Answer(r) => (r.reply.status, r.reply.code, r.reply.body),
+            other => panic!("expected a refusal, got {other:?}"),
+        };
+        let (_, code, body) = refusal("<Other/>");
+        assert_eq!(code, "E004");
+        assert!(body.contains("Unknown Message Other"));
+        let (_, _, body) = refusal("<!DOCTYPE x><x/>");
+        assert!(body.contains("DTD is not allowed"));
+        assert_eq!(refusal(&"x".repeat(2001)).0, 413);
+        let valid = "<ns:CreateIncidentRequest xmlns:ns=\"urn:sita\"><ns:CustomerReferenceNumber>C1</ns:CustomerReferenceNumber>\
+            <ns:AffectedEndUser>u</ns:AffectedEndUser><ns:ShortDescription>s</ns:ShortDescription>\
+            <ns:Description>d</ns:Description><ns:Module>m</ns:Module></ns:CreateIncidentRequest>";
+        assert_eq!(
+            g.on_body(valid.as_bytes(), NOW),
+            BodyDecision::Forward {
+                operation: "CREATE INCIDENT".to_string()
+            }
+        );
+    }
+
+    #[test]
+    fn inbound_head_checks_method_then_key() {
+        let g = gateway(
+            r#"{"direction": "inbound", "insecure_inline": true,
+                "apikeys": [{"value": "old-key-1"}, {"value": "new-key-2"}],
+                "itsm": {"profile": "generic", "generic": {"path": "/push"}, "auth": {"value": "Basic x"}}}"#,
+        );
+        let mut h = head("GET", "/", Some("application/xml"));
+        h.apikey = Some("new-key-2");
+        assert_eq!(refused(g.on_head(&h, NOW)).0, 405);
+        h.method = "POST";
+        assert_eq!(g.on_head(&h, NOW), HeadDecision::ReadBody);
+        h.apikey = Some("old-key-1");
+        assert_eq!(g.on_head(&h, NOW), HeadDecision::ReadBody);
+        // Same length, differing in the first or the last byte; absent; empty.
+        for wrong in [Some("xew-key-2"), Some("new-key-3"), None, Some("")] {
+            h.apikey = wrong;
+            assert_eq!(
+                refused(g.on_head(&h, NOW)),
+                (401, "E001".to_string(), "apikey".to_string())
+            );
+        }
+        // The key is judged before the content type.
+        h.content_type = Some("application/json");
+        assert_eq!(refused(g.on_head(&h, NOW)).1, "E001");
+    }
+}
