@@ -562,6 +562,14 @@ impl Doc<'_> {
                 continue;
             }
             let (prefix, local) = split_qname(name, at)?;
+            // XML §2.10 (erratum E57): xml:space is "default" or "preserve".
+            if prefix == Some("xml")
+                && local == "space"
+                && value != "default"
+                && value != "preserve"
+            {
+                return Err(malformed("xml:space must be 'default' or 'preserve'", at));
+            }
             if let Some(p) = prefix {
                 let uri = self.namespace_of(p, at)?;
                 if expanded.iter().any(|&(u, l)| u == uri && l == local) {
