@@ -250,7 +250,7 @@ impl Gateway {
                 Ok(request) => BodyDecision::Rewrite {
                     operation: message.operation.clone(),
                     request,
-                    ack: ack_context(&root),
+                    ack: itsm.profile.ack_context(&root),
                 },
                 Err(_) => BodyDecision::Answer(
                     self.refuse_one(&message.operation, Violation::plain("500", "")),
@@ -287,15 +287,6 @@ impl Gateway {
             .by_root(root)
             .map(|(_, m)| m)
             .filter(|m| m.source == Source::Body)
-    }
-}
-
-fn ack_context(root: &Element) -> AckContext {
-    let text = |name: &str| root.child(name).map(|e| e.trimmed_text().to_string());
-    AckContext {
-        root: root.name.clone(),
-        incident_number: text("IncidentNumber").unwrap_or_default(),
-        customer_reference: text("CustomerReferenceNumber").filter(|s| !s.is_empty()),
     }
 }
 
