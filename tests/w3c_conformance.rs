@@ -35,6 +35,7 @@
 //! - With the DOCTYPE cut out, errata-4e ibm05v03 and ibm07v01 pass the default
 //!   `max_attributes` (16); the test keeps the default limits (only `max_body_bytes` is
 //!   raised) and lists them.
+//!
 //! No `not-wf` or `error` test is accepted, and no DOCTYPE-free valid UTF-8 test refused.
 
 #![cfg(not(target_arch = "wasm32"))]
