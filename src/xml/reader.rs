@@ -556,7 +556,7 @@ impl Doc<'_> {
 
         // Ordinary attributes: prefixes declared, unique by (namespace, local name).
         let mut kept: Vec<Attribute> = Vec::new();
-        let mut expanded: Vec<(&str, &str)> = Vec::new();
+        let mut expanded = std::collections::BTreeSet::new();
         for (name, value) in attributes {
             if name == "xmlns" || name.starts_with("xmlns:") {
                 continue;
@@ -572,7 +572,7 @@ impl Doc<'_> {
             }
             if let Some(p) = prefix {
                 let uri = self.namespace_of(p, at)?;
-                if expanded.iter().any(|&(u, l)| u == uri && l == local) {
+                if !expanded.insert((uri, local)) {
                     return Err(malformed(
                         &format!(
                             "attribute '{}' appears twice (after namespace resolution)",
@@ -581,7 +581,6 @@ impl Doc<'_> {
                         at,
                     ));
                 }
-                expanded.push((uri, local));
             }
             kept.push(Attribute {
                 name: local.to_string(),
