@@ -22,7 +22,7 @@ pub(crate) fn acknowledge(
         return not_found(ctx);
     }
     if !(200..300).contains(&status) {
-        return server_error(ctx, &comments(status, "", &error_text(plan, body)));
+        return server_error(ctx, status, &comments(status, "", &error_text(plan, body)));
     }
     match &plan.kind {
         AckKind::Status => success(ctx, ctx.customer_reference.as_deref()),
@@ -39,6 +39,7 @@ pub(crate) fn acknowledge(
                 Some(id) => success(ctx, Some(&id)),
                 None => server_error(
                     ctx,
+                    status,
                     &comments(
                         status,
                         &format!(" without a string at {pointer}"),
@@ -60,6 +61,7 @@ fn batch(plan: &AckPlan, ctx: &AckContext, status: u16, body: &[u8]) -> Acknowle
     else {
         return server_error(
             ctx,
+            status,
             &comments(
                 status,
                 " without serviced_requests",
@@ -83,6 +85,7 @@ fn batch(plan: &AckPlan, ctx: &AckContext, status: u16, body: &[u8]) -> Acknowle
         let code = code_of(bad).map_or_else(|| "no status".to_string(), |c| format!("HTTP {c}"));
         return server_error(
             ctx,
+            status,
             &comments(
                 status,
                 &format!("; sub-request {id} answered {code}"),
@@ -104,6 +107,7 @@ fn batch(plan: &AckPlan, ctx: &AckContext, status: u16, body: &[u8]) -> Acknowle
         };
         return server_error(
             ctx,
+            status,
             &comments(status, &format!("; sub-requests served: {of}"), ""),
         );
     }
@@ -220,7 +224,10 @@ fn not_found(ctx: &AckContext) -> Acknowledgement {
     }
 }
 
-fn server_error(ctx: &AckContext, comments: &str) -> Acknowledgement {
+/// SPEC §4.4: code 500 with the ITSM's status in `ErrorDescription`; the details (at most
+/// 200 characters of the ITSM's own error text) in `Comments`.
+fn server_error(ctx: &AckContext, status: u16, comments: &str) -> Acknowledgement {
+    let description = format!("Server error: ITSM answered HTTP {status}");
     Acknowledgement {
         status: 502,
         body: document(
@@ -228,7 +235,7 @@ fn server_error(ctx: &AckContext, comments: &str) -> Acknowledgement {
             ctx,
             &[
                 ("ErrorCode", "500"),
-                ("ErrorDescription", "Server error"),
+                ("ErrorDescription", &description),
                 ("Comments", comments),
             ],
         ),

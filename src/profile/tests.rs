@@ -1055,8 +1055,15 @@ fn serde_refuses_typos_with_their_path() {
 
 const NOT_FOUND: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PushResponse><Status>Failure</Status><IncidentNumber>INC0012345</IncidentNumber><ErrorCode>E011</ErrorCode><ErrorDescription>Ticket Not Found — Customer Reference number not exists</ErrorDescription><Comments>Customer Reference number not exists</Comments></PushResponse>";
 
+/// The expected failure document; the ITSM's status (in `ErrorDescription`) is read from the
+/// comments, which always start `ITSM answered HTTP <status>`.
 fn server_error(comments: &str) -> String {
-    format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PushResponse><Status>Failure</Status><IncidentNumber>INC0012345</IncidentNumber><ErrorCode>500</ErrorCode><ErrorDescription>Server error</ErrorDescription><Comments>{comments}</Comments></PushResponse>")
+    let status: String = comments
+        .trim_start_matches("ITSM answered HTTP ")
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PushResponse><Status>Failure</Status><IncidentNumber>INC0012345</IncidentNumber><ErrorCode>500</ErrorCode><ErrorDescription>Server error: ITSM answered HTTP {status}</ErrorDescription><Comments>{comments}</Comments></PushResponse>")
 }
 
 #[test]
