@@ -341,7 +341,7 @@ fn build_itsm(itsm: &ItsmConfig, secret: &SecretResolver) -> Result<Itsm, String
 /// required fields of the push catalogue, so validation answers them like any other rule.
 fn require_profile_elements(catalogue: &mut Catalogue, profile: &Profile) {
     for message in catalogue.messages.values_mut() {
-        let Some(root) = message.root.clone() else {
+        let Some(root) = message.standard_root().map(str::to_string) else {
             continue;
         };
         for (name, code) in profile.required_elements(&root) {

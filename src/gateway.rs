@@ -246,16 +246,31 @@ impl Gateway {
             None => BodyDecision::Forward {
                 operation: message.operation.clone(),
             },
-            Some(itsm) => match itsm.profile.render(&root) {
-                Ok(request) => BodyDecision::Rewrite {
-                    operation: message.operation.clone(),
-                    request,
-                    ack: ack_context(&root),
-                },
-                Err(_) => BodyDecision::Answer(
-                    self.refuse_one(&message.operation, Violation::plain("500", "")),
-                ),
+            Some(itsm) => {
+                let mut root = root;
+                if let Some(standard) = message.standard_root() {
+                    standard.clone_into(&mut root.name);
+                }
+                self.rewrite(itsm, message, &root)
+            }
+        }
+    }
+
+    fn rewrite(
+        &self,
+        itsm: &crate::config::Itsm,
+        message: &Message,
+        root: &Element,
+    ) -> BodyDecision {
+        match itsm.profile.render(root) {
+            Ok(request) => BodyDecision::Rewrite {
+                operation: message.operation.clone(),
+                request,
+                ack: itsm.profile.ack_context(root),
             },
+            Err(_) => BodyDecision::Answer(
+                self.refuse_one(&message.operation, Violation::plain("500", "")),
+            ),
         }
     }
 
@@ -287,15 +302,6 @@ impl Gateway {
             .by_root(root)
             .map(|(_, m)| m)
             .filter(|m| m.source == Source::Body)
-    }
-}
-
-fn ack_context(root: &Element) -> AckContext {
-    let text = |name: &str| root.child(name).map(|e| e.trimmed_text().to_string());
-    AckContext {
-        root: root.name.clone(),
-        incident_number: text("IncidentNumber").unwrap_or_default(),
-        customer_reference: text("CustomerReferenceNumber").filter(|s| !s.is_empty()),
     }
 }
 
@@ -475,5 +481,72 @@ mod tests {
         // The key is judged before the content type.
         h.content_type = Some("application/json");
         assert_eq!(refused(g.on_head(&h, NOW)).1, "E001");
+    }
+
+    fn servicenow(extra: &str) -> Gateway {
+        gateway(&format!(
+            r#"{{"direction": "inbound", "insecure_inline": true, "apikeys": [{{"value": "k"}}],
+                "itsm": {{"auth": {{"value": "Basic x"}}}}{extra}}}"#
+        ))
+    }
+
+    const UPDATE: &str = "<UpdateIncidentPush><IncidentNumber>INC9</IncidentNumber>\
+        <CustomerReferenceNumber>abc123</CustomerReferenceNumber><UpdatedAt>2026-01-01 00:00:00</UpdatedAt>\
+        <State>Closed</State></UpdateIncidentPush>";
+
+    #[test]
+    fn inbound_rewrite_and_acknowledgement() {
+        let g = servicenow("");
+        let BodyDecision::Rewrite {
+            operation,
+            request,
+            ack,
+        } = g.on_body(UPDATE.as_bytes(), NOW)
+        else {
+            panic!("expected a rewrite");
+        };
+        assert_eq!(operation, "UPDATE INCIDENT (PUSH)");
+        assert_eq!(request.method, "PATCH");
+        assert!(request.path.starts_with("/api/now/table/incident/abc123?"));
+        let json: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+        assert_eq!(json["state"], "7");
+        assert_eq!(json["correlation_id"], "INC9");
+        let answer = g.on_itsm_answer(&ack, 200, br#"{"result": {"sys_id": "abc123"}}"#);
+        assert_eq!(answer.status, 200);
+        assert!(answer.body.contains("<Status>Success</Status>"));
+        assert_eq!(g.on_itsm_answer(&ack, 404, b"{}").status, 404);
+        assert_eq!(g.on_itsm_answer(&ack, 503, b"down").status, 502);
+    }
+
+    #[test]
+    fn servicenow_needs_the_customer_reference_on_update() {
+        let g = servicenow("");
+        let without = UPDATE.replace(
+            "<CustomerReferenceNumber>abc123</CustomerReferenceNumber>",
+            "",
+        );
+        match g.on_body(without.as_bytes(), NOW) {
+            BodyDecision::Answer(r) => assert_eq!(r.reply.code, "E010"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_renamed_root_still_finds_its_profile_mapping() {
+        let g =
+            servicenow(r#", "catalogue": {"update_incident_push": {"root": "IncidentUpdated"}}"#);
+        let renamed = UPDATE.replace("UpdateIncidentPush", "IncidentUpdated");
+        assert!(matches!(
+            g.on_body(renamed.as_bytes(), NOW),
+            BodyDecision::Rewrite { .. }
+        ));
+        let without = renamed.replace(
+            "<CustomerReferenceNumber>abc123</CustomerReferenceNumber>",
+            "",
+        );
+        match g.on_body(without.as_bytes(), NOW) {
+            BodyDecision::Answer(r) => assert_eq!(r.reply.code, "E010"),
+            other => panic!("{other:?}"),
+        }
     }
 }
