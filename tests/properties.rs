@@ -462,18 +462,18 @@ fn text_content(body: &str) -> String {
     out
 }
 
-/// No run of more than `ECHO_LIMIT` characters of any value appears in the answer's text.
-fn echoes_at_most_limit(reply_text: &str, values: &[String]) -> Result<(), String> {
+/// No run of more than `limit` characters of any value appears in the answer's text.
+fn echoes_at_most(limit: usize, reply_text: &str, values: &[String]) -> Result<(), String> {
     let values: Vec<Vec<char>> = values.iter().map(|v| v.chars().collect()).collect();
     let mut windows: HashSet<&[char]> = HashSet::new();
     for v in &values {
-        windows.extend(v.windows(ECHO_LIMIT + 1));
+        windows.extend(v.windows(limit + 1));
     }
     if windows.is_empty() {
         return Ok(());
     }
     let text: Vec<char> = reply_text.chars().collect();
-    match text.windows(ECHO_LIMIT + 1).find(|w| windows.contains(w)) {
+    match text.windows(limit + 1).find(|w| windows.contains(w)) {
         Some(w) => Err(format!("echoes {:?}", w.iter().collect::<String>())),
         None => Ok(()),
     }
@@ -488,7 +488,7 @@ fn check_error_reply(reply: &Reply, values: &[String]) -> Result<(), TestCaseErr
     check::well_formed(&reply.body)
         .map_err(|e| TestCaseError::fail(format!("{e}:\n{}", reply.body)))?;
     prop_assert!(reply.body.matches("<Error>").count() <= 20);
-    echoes_at_most_limit(&text_content(&reply.body), values)
+    echoes_at_most(ECHO_LIMIT, &text_content(&reply.body), values)
         .map_err(|e| TestCaseError::fail(format!("{e}:\n{}", reply.body)))?;
     Ok(())
 }
@@ -514,6 +514,43 @@ proptest! {
             let head = Head { method: "GET", path: &path, ..Head::default() };
             if let HeadDecision::Answer(r) = g.on_head(&head, NOW) {
                 check_error_reply(&r.reply, &values)?;
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// (d) the acknowledgement passes on at most 200 characters of the ITSM's error body (SPEC §4.4)
+
+const ITSM_ERROR_LIMIT: usize = 200;
+
+proptest! {
+    #[test]
+    fn acknowledgements_pass_on_little_of_the_itsm_error(
+        // No space at either end: a separator next to the echo would lengthen the run.
+        text in "[a-zA-Z0-9<&>\\]\"'é€😀][a-zA-Z0-9 <&>\\]\"'é€😀]{150,700}[a-zA-Z0-9]",
+        status in prop_oneof![Just(400u16), Just(404), Just(500), Just(503), Just(200), Just(201), 100u16..600],
+        shape in 0..4usize,
+    ) {
+        let escaped = serde_json::to_string(&text).unwrap();
+        let answer = match shape {
+            0 => format!(r#"{{"error":{{"message":{escaped},"detail":{escaped}}},"status":"failure"}}"#),
+            1 => format!(r#"{{"result":{{"sys_id":{escaped}}}}}"#),
+            2 => format!(r#"{{"errorMessages":[{escaped}]}}"#),
+            _ => text.clone(),
+        };
+        for g in [inbound("servicenow"), inbound("generic")] {
+            let message = xml::parse(CREATE_PUSH.as_bytes(), &Limits::default()).unwrap();
+            let BodyDecision::Rewrite { ack, .. } = g.on_body(CREATE_PUSH.as_bytes(), NOW) else {
+                panic!("the push is valid for both profiles: {message:?}");
+            };
+            let a = g.on_itsm_answer(&ack, status, answer.as_bytes());
+            check::well_formed(&a.body).map_err(|e| TestCaseError::fail(format!("{e}:\n{}", a.body)))?;
+            prop_assert_eq!((200..300).contains(&a.status), (200..300).contains(&status) && a.body.contains("<Status>Success</Status>"));
+            // An id taken from a 2xx answer is the ITSM's reference, not an error text.
+            if !(200..300).contains(&status) {
+                echoes_at_most(ITSM_ERROR_LIMIT, &text_content(&a.body), &[text.clone()])
+                    .map_err(|e| TestCaseError::fail(format!("{e}:\n{}", a.body)))?;
             }
         }
     }
