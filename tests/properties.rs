@@ -6,6 +6,7 @@
 //!     every special character escaped, come back as the JSON an independent model predicts;
 //! (c) every ErrorResponse is well-formed XML and echoes at most 100 characters of any value
 //!     taken from the request (SPEC §6), whatever names and values the request holds;
+//! (d) an acknowledgement passes on at most 200 characters of the ITSM's error (SPEC §4.4);
 //!
 //! and replays of the inputs under fuzz/regressions/ (crashes found by fuzzing).
 #![cfg(not(target_arch = "wasm32"))]
