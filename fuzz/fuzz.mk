@@ -7,6 +7,8 @@
 #   make fuzz FUZZ_TARGETS=xml_reader  only some targets
 #   make fuzz-cmin                     minimise the working corpora (fuzz/target/corpus, not committed)
 #   make fuzz-seed                     rewrite the committed seed corpora (fuzz/seed_corpus.py)
+#   make fuzz-refresh                  after a run: fold the minimised findings into fuzz/corpus
+#                                      (fuzz/refresh_corpus.sh; <= 60 files, <= 200 KiB a target)
 #
 # Each target reads its committed seeds (fuzz/corpus/<target>, never written to) and
 # keeps what it finds in fuzz/target/corpus/<target> (ignored by git, reused next run).
@@ -23,7 +25,7 @@ FUZZ_MAX_LEN ?= 65536
 FUZZ_MAX_LEN_config ?= 16384
 FUZZ_CARGO ?= cargo +nightly
 
-.PHONY: fuzz fuzz-tools fuzz-build fuzz-cmin fuzz-seed
+.PHONY: fuzz fuzz-tools fuzz-build fuzz-cmin fuzz-seed fuzz-refresh
 
 fuzz-tools:
 	@$(FUZZ_CARGO) fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz
@@ -55,3 +57,6 @@ fuzz-cmin: fuzz-build
 
 fuzz-seed:
 	python3 $(FUZZ_DIR)/seed_corpus.py
+
+fuzz-refresh: fuzz-tools
+	$(FUZZ_DIR)/refresh_corpus.sh $(FUZZ_TARGETS)

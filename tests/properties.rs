@@ -83,7 +83,16 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
     let edits = prop::collection::vec(
         (
             any::<prop::sample::Index>(),
-            prop::sample::select(vec![&b"<"[..], b"&", b"\xC3\xA9", b"\xE2\x82", b"]]>", b"\"", b"</x>", b""]),
+            prop::sample::select(vec![
+                &b"<"[..],
+                b"&",
+                b"\xC3\xA9",
+                b"\xE2\x82",
+                b"]]>",
+                b"\"",
+                b"</x>",
+                b"",
+            ]),
         ),
         0..3,
     );
@@ -171,7 +180,11 @@ struct Node {
 }
 
 const NAMES: &[&str] = &["a", "b", "c", "Item", "x-y", "_z", "n.1", "é", "WorkNote"];
-const ROOTS: &[&str] = &["CreateIncidentPush", "UpdateIncidentPush", "UpdateIncidentAttachmentPush"];
+const ROOTS: &[&str] = &[
+    "CreateIncidentPush",
+    "UpdateIncidentPush",
+    "UpdateIncidentAttachmentPush",
+];
 const ALWAYS_ARRAY: &[&str] = &["CreateIncidentPush/a", "UpdateIncidentPush/Item/b"];
 
 /// Text with leading zeros, XML specials, whitespace at either end, any printable character.
@@ -202,8 +215,16 @@ fn leaf_content() -> impl Strategy<Value = Content> {
 }
 
 fn node(depth: u32) -> impl Strategy<Value = Node> {
-    let leaf = (prop::sample::select(NAMES), attributes(), prop::collection::vec(leaf_content(), 0..2))
-        .prop_map(|(name, attributes, content)| Node { name: name.to_string(), attributes, content });
+    let leaf = (
+        prop::sample::select(NAMES),
+        attributes(),
+        prop::collection::vec(leaf_content(), 0..2),
+    )
+        .prop_map(|(name, attributes, content)| Node {
+            name: name.to_string(),
+            attributes,
+            content,
+        });
     leaf.prop_recursive(depth, 40, 5, |inner| {
         (
             prop::sample::select(NAMES),
@@ -213,7 +234,11 @@ fn node(depth: u32) -> impl Strategy<Value = Node> {
                 0..5,
             ),
         )
-            .prop_map(|(name, attributes, content)| Node { name: name.to_string(), attributes, content })
+            .prop_map(|(name, attributes, content)| Node {
+                name: name.to_string(),
+                attributes,
+                content,
+            })
     })
 }
 
@@ -356,13 +381,29 @@ proptest! {
 // (c) error responses
 
 const FIELDS: &[&str] = &[
-    "CustomerReferenceNumber", "AffectedEndUser", "Email", "ShortDescription", "Description",
-    "Module", "Priority", "AssignmentGroup", "DowntimeStartTime", "DowntimeEndTime",
-    "IncidentNumber", "State", "UpdatedAt", "OpenedAt", "ResolutionCode", "Comments",
+    "CustomerReferenceNumber",
+    "AffectedEndUser",
+    "Email",
+    "ShortDescription",
+    "Description",
+    "Module",
+    "Priority",
+    "AssignmentGroup",
+    "DowntimeStartTime",
+    "DowntimeEndTime",
+    "IncidentNumber",
+    "State",
+    "UpdatedAt",
+    "OpenedAt",
+    "ResolutionCode",
+    "Comments",
 ];
 const MESSAGE_ROOTS: &[&str] = &[
-    "CreateIncidentRequest", "UpdateIncidentRequest", "CreateIncidentPush",
-    "UpdateIncidentPush", "UpdateIncidentAttachmentPush",
+    "CreateIncidentRequest",
+    "UpdateIncidentRequest",
+    "CreateIncidentPush",
+    "UpdateIncidentPush",
+    "UpdateIncidentAttachmentPush",
 ];
 
 /// Values that need escaping, unicode, and values far longer than 100 characters.
@@ -411,7 +452,11 @@ impl Hostile {
         }
         s.push('>');
         for (name, value, raw) in &self.children {
-            let value = if *raw { value.clone() } else { check::escape_text(value) };
+            let value = if *raw {
+                value.clone()
+            } else {
+                check::escape_text(value)
+            };
             s.push_str(&format!("<{name}>{value}</{name}>"));
         }
         s.push_str(&format!("</{}>", self.root));
@@ -481,7 +526,11 @@ fn echoes_at_most(limit: usize, reply_text: &str, values: &[String]) -> Result<(
 }
 
 fn check_error_reply(reply: &Reply, values: &[String]) -> Result<(), TestCaseError> {
-    prop_assert!((400..=599).contains(&reply.status), "status {}", reply.status);
+    prop_assert!(
+        (400..=599).contains(&reply.status),
+        "status {}",
+        reply.status
+    );
     prop_assert!(reply
         .headers
         .iter()
@@ -550,7 +599,7 @@ proptest! {
             prop_assert_eq!((200..300).contains(&a.status), (200..300).contains(&status) && a.body.contains("<Status>Success</Status>"));
             // An id taken from a 2xx answer is the ITSM's reference, not an error text.
             if !(200..300).contains(&status) {
-                echoes_at_most(ITSM_ERROR_LIMIT, &text_content(&a.body), &[text.clone()])
+                echoes_at_most(ITSM_ERROR_LIMIT, &text_content(&a.body), std::slice::from_ref(&text))
                     .map_err(|e| TestCaseError::fail(format!("{e}:\n{}", a.body)))?;
             }
         }
@@ -584,7 +633,11 @@ fn replay_reader(data: &[u8]) {
     }
     for g in [outbound(), inbound("servicenow"), inbound("generic")] {
         if let BodyDecision::Answer(r) = g.on_body(data, NOW) {
-            assert!(check::well_formed(&r.reply.body).is_ok(), "{}", r.reply.body);
+            assert!(
+                check::well_formed(&r.reply.body).is_ok(),
+                "{}",
+                r.reply.body
+            );
         }
     }
 }

@@ -58,7 +58,11 @@ fn exercise(g: &Gateway) {
     if let HeadDecision::Answer(r) = g.on_head(&head, Some(0)) {
         check_reply(&r.reply);
     }
-    let get = Head { method: "GET", path: "/incidents?ActiveStatus=true", ..head.clone() };
+    let get = Head {
+        method: "GET",
+        path: "/incidents?ActiveStatus=true",
+        ..head.clone()
+    };
     if let HeadDecision::Answer(r) = g.on_head(&get, Some(0)) {
         check_reply(&r.reply);
     }

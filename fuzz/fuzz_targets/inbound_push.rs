@@ -62,24 +62,41 @@ fn check_request(r: &ItsmRequest) {
         assert!(clean(value), "header {name}: {value:?}");
     }
     if let Err(e) = serde_json::from_slice::<serde_json::Value>(&r.body) {
-        panic!("rewritten body is not JSON: {e}: {:?}", String::from_utf8_lossy(&r.body));
+        panic!(
+            "rewritten body is not JSON: {e}: {:?}",
+            String::from_utf8_lossy(&r.body)
+        );
     }
 }
 
 fn check_ack(a: &Acknowledgement, itsm_status: u16) {
     assert!((200..=599).contains(&a.status), "ack status {}", a.status);
     if !(200..300).contains(&itsm_status) {
-        assert!(!(200..300).contains(&a.status), "ITSM {itsm_status} acknowledged as {}", a.status);
+        assert!(
+            !(200..300).contains(&a.status),
+            "ITSM {itsm_status} acknowledged as {}",
+            a.status
+        );
     }
     if let Err(e) = check::well_formed(&a.body) {
         panic!("PushResponse not well-formed: {e}\n{}", a.body);
     }
     let success = a.body.contains("<Status>Success</Status>");
-    assert_eq!(success, (200..300).contains(&a.status), "status {} vs body {}", a.status, a.body);
+    assert_eq!(
+        success,
+        (200..300).contains(&a.status),
+        "status {} vs body {}",
+        a.status,
+        a.body
+    );
     // A failure carries at most 200 characters of the ITSM's text (SPEC §4.4). A success may
     // carry the ITSM's id, whose length the SPEC does not bound.
     if !success {
-        assert!(a.body.len() < 4096, "failure acknowledgement of {} bytes", a.body.len());
+        assert!(
+            a.body.len() < 4096,
+            "failure acknowledgement of {} bytes",
+            a.body.len()
+        );
     }
 }
 
@@ -119,12 +136,20 @@ fuzz_target!(|data: &[u8]| {
         BodyDecision::Forward { .. } => panic!("an inbound gateway forwarded a push untouched"),
         BodyDecision::Rewrite { request, ack, .. } => {
             check_request(&request);
-            assert!(clean(&ack.incident_number), "incident number {:?}", ack.incident_number);
+            assert!(
+                clean(&ack.incident_number),
+                "incident number {:?}",
+                ack.incident_number
+            );
             check_ack(&g.on_itsm_answer(&ack, status, answer), status);
         }
     }
     // The answer phase on its own, with values that need escaping in the context.
-    for root in ["CreateIncidentPush", "UpdateIncidentPush", "UpdateIncidentAttachmentPush"] {
+    for root in [
+        "CreateIncidentPush",
+        "UpdateIncidentPush",
+        "UpdateIncidentAttachmentPush",
+    ] {
         let ctx = AckContext {
             root: root.to_string(),
             incident_number: "INC<1>&'\"]]>".to_string(),

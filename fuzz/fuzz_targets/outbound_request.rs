@@ -13,7 +13,9 @@ use std::sync::OnceLock;
 
 const NOW: i64 = 1_796_299_200; // 2026-12-03 12:00:00 UTC
 
-const METHODS: [&str; 8] = ["POST", "PUT", "PATCH", "GET", "DELETE", "post", "get", "OPTIONS"];
+const METHODS: [&str; 8] = [
+    "POST", "PUT", "PATCH", "GET", "DELETE", "post", "get", "OPTIONS",
+];
 const CONTENT_TYPES: [Option<&str>; 8] = [
     Some("application/xml"),
     Some("text/xml; charset=utf-8"),
@@ -37,7 +39,12 @@ const PATHS: [&str; 8] = [
 
 fn gateways() -> &'static [Gateway] {
     static G: OnceLock<Vec<Gateway>> = OnceLock::new();
-    G.get_or_init(|| [OUTBOUND, OUTBOUND_SMALL].iter().filter_map(|c| gateway(c)).collect())
+    G.get_or_init(|| {
+        [OUTBOUND, OUTBOUND_SMALL]
+            .iter()
+            .filter_map(|c| gateway(c))
+            .collect()
+    })
 }
 
 fn judge_body(g: &Gateway, body: &[u8], now: Option<i64>) {

@@ -36,6 +36,10 @@ fuzz_target!(|data: &[u8]| {
     }
     // Every tiny limit is below its default: what passes the tiny ones passes the defaults.
     if let Ok(small) = &with_tiny {
-        assert_eq!(with_default.as_ref().ok(), Some(small), "limits not monotonic");
+        assert_eq!(
+            with_default.as_ref().ok(),
+            Some(small),
+            "limits not monotonic"
+        );
     }
 });
