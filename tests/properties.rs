@@ -158,6 +158,22 @@ proptest! {
                     other => prop_assert!(false, "{} bytes not refused: {:?}", body.len(), other),
                 }
             }
+            // A Content-Length that tells the size gives the same answer at once from the head.
+            let length = body.len().to_string();
+            let head = Head {
+                method: "POST",
+                path: "/",
+                content_type: Some("application/xml"),
+                content_length: Some(&length),
+                apikey: Some("k"),
+                end_of_stream: body.is_empty(),
+            };
+            match (g.on_head(&head, NOW), body.len() > MAX_BODY) {
+                (HeadDecision::Answer(r), true) => prop_assert_eq!(r.reply.status, 413),
+                (HeadDecision::ReadBody, false) => {}
+                (HeadDecision::Answer(r), false) => prop_assert!(body.is_empty(), "{:?}", r),
+                (other, _) => prop_assert!(false, "head of {} bytes: {:?}", body.len(), other),
+            }
         }
     }
 }
