@@ -657,3 +657,31 @@ fn replay_reader(data: &[u8]) {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Regressions found while writing these tests
+
+/// A placeholder in a path template must never produce a dot-segment: RFC 3986 §5.2.4
+/// removes `.` and `..` when the path is normalised (Envoy's `normalize_path`, the ITSM's
+/// web server), so `PATCH /api/now/table/incident/..` would be applied to
+/// `/api/now/table/`, not to an incident. CustomerReferenceNumber's charset
+/// (`A-Z a-z 0-9 . _ -`) lets SITA send `.` and `..`.
+#[test]
+fn servicenow_path_has_no_dot_segments() {
+    let g = inbound("servicenow");
+    for crn in [".", "..", "..."] {
+        let push = UPDATE_PUSH.replace("abc123", crn);
+        match g.on_body(push.as_bytes(), NOW) {
+            BodyDecision::Rewrite { request, .. } => {
+                let path = request.path.split('?').next().unwrap_or("");
+                assert!(
+                    !path.split('/').any(|s| s == "." || s == ".."),
+                    "CustomerReferenceNumber {crn:?} gives the path {}",
+                    request.path
+                );
+            }
+            BodyDecision::Answer(r) => check::well_formed(&r.reply.body).unwrap(),
+            BodyDecision::Forward { .. } => panic!("an inbound gateway forwarded a push"),
+        }
+    }
+}
