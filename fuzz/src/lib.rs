@@ -42,8 +42,17 @@ pub fn gateway(json: &str) -> Option<Gateway> {
 
 /// The status and headers of a refusal must make sense, and its body must be well-formed.
 pub fn check_reply(reply: &sita_sm_filter::errors::Reply) {
+    check_reply_status_in(reply, 400..=599);
+}
+
+/// As [`check_reply`], for configurations whose `error_status` may map a code to any status
+/// the configuration accepts (200..=599).
+pub fn check_reply_status_in(
+    reply: &sita_sm_filter::errors::Reply,
+    statuses: std::ops::RangeInclusive<u16>,
+) {
     assert!(
-        (400..=599).contains(&reply.status),
+        statuses.contains(&reply.status),
         "refusal status {}",
         reply.status
     );
