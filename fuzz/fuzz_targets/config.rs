@@ -86,27 +86,39 @@ fn exercise(g: &Gateway) {
     }
 }
 
-fn judge(json: &[u8]) {
+fn contains(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+/// `original` is the fuzzer's input: a secret it wrote itself somewhere else (libFuzzer
+/// learns the constants compared against, so it does) is not a leak when echoed.
+fn judge(json: &[u8], original: &[u8]) {
+    let secrets: Vec<&str> = [INLINE_SECRET, ENV_SECRET]
+        .into_iter()
+        .filter(|s| !contains(original, s))
+        .collect();
     match config::parse(json, &env) {
         Err(e) => {
-            assert!(!e.contains(INLINE_SECRET), "inline secret in error: {e}");
-            assert!(!e.contains(ENV_SECRET), "environment secret in error: {e}");
+            for s in &secrets {
+                assert!(!e.contains(s), "secret {s} in error: {e}");
+            }
         }
         Ok(settings) => {
             let shown = format!("{settings:?}");
-            assert!(!shown.contains(INLINE_SECRET), "inline secret in Debug");
-            assert!(!shown.contains(ENV_SECRET), "environment secret in Debug");
+            for s in &secrets {
+                assert!(!shown.contains(s), "secret {s} in Debug");
+            }
             exercise(&Gateway::new(settings));
         }
     }
 }
 
 fuzz_target!(|data: &[u8]| {
-    judge(data);
+    judge(data, data);
     if let Ok(mut v) = serde_json::from_slice::<Value>(data) {
         plant(&mut v);
         if let Ok(planted) = serde_json::to_vec(&v) {
-            judge(&planted);
+            judge(&planted, data);
         }
     }
 });
