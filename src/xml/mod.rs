@@ -94,7 +94,8 @@ impl Element {
 
     /// The direct text with leading and trailing whitespace removed (SPEC §2).
     pub fn trimmed_text(&self) -> &str {
-        self.text.trim_matches(|c: char| matches!(c, ' ' | '\t' | '\r' | '\n'))
+        self.text
+            .trim_matches(|c: char| matches!(c, ' ' | '\t' | '\r' | '\n'))
     }
 
     /// Follows a `/`-separated path of local names below this element (first match at each step).
