@@ -59,8 +59,9 @@ def assert_forwarded(resp: Response, upstream, *, body: bytes | None = None, met
                      target: str | None = None, key: str = TEST_SITA_KEY, key_header: str = "apikey",
                      status: int | None = None):
     """Passed: exactly one request upstream, with the client's bytes and the configured key only."""
-    got = upstream.wait_for(1)
     assert resp.header("x-sm-error-code") is None, f"passed request must not carry an error code:\n{resp}"
+    # the upstream answered after reading the whole request, so it is recorded by now
+    got = upstream.wait_for(1, timeout=1.0)
     assert len(got) == 1, f"expected one upstream request, got {len(got)}; client saw:\n{resp}"
     rec = got[0]
     assert rec.complete
