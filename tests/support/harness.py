@@ -146,7 +146,7 @@ class EnvoyProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise EnvoyStartError(f"{self.name} exited with {self.proc.returncode}:\n{self.log_tail()}")
+                raise EnvoyStartError(f"{self.name} exited with {self.proc.returncode}:\n{self.log_problems()}")
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{self.admin_port}/ready", timeout=1) as r:
                     ready = r.status == 200
@@ -155,7 +155,7 @@ class EnvoyProcess:
             if ready and _can_connect(self.port):
                 return
             time.sleep(0.05)
-        raise EnvoyStartError(f"{self.name} not ready after {timeout}s:\n{self.log_tail()}")
+        raise EnvoyStartError(f"{self.name} not ready after {timeout}s:\n{self.log_problems()}")
 
     @property
     def alive(self) -> bool:
@@ -181,6 +181,12 @@ class EnvoyProcess:
 
     def log_tail(self, n: int = 40) -> str:
         return "\n".join(self.log_text().splitlines()[-n:])
+
+    def log_problems(self, n: int = 20) -> str:
+        """The log's warning/error/critical lines (the last ``n``), else its tail."""
+        bad = [ln for ln in self.log_text().splitlines()
+               if "][warning][" in ln or "][error][" in ln or "][critical][" in ln]
+        return "\n".join(bad[-n:]) if bad else self.log_tail(n)
 
     # admin helpers
     def admin(self, path: str) -> bytes:
