@@ -77,10 +77,13 @@ class EnvoyPool:
         self.live: collections.OrderedDict = collections.OrderedDict()
         self.used_by_test: list = []
         self.count = 0
+        self.failed: dict = {}  # key -> EnvoyStartError: a config that did not start fails fast after
 
     def get(self, direction: str, config: dict | None, env: dict, upstream, *, with_wasm: bool = True,
             host_env_keys=None) -> harness.EnvoyProcess:
         key = json.dumps([direction, config, env, upstream.port, with_wasm, host_env_keys], sort_keys=True)
+        if key in self.failed:
+            raise harness.EnvoyStartError(f"(as before) {self.failed[key]}")
         proc = self.live.get(key)
         if proc is not None and proc.alive:
             self.live.move_to_end(key)
@@ -91,7 +94,11 @@ class EnvoyPool:
             while len(self.live) >= MAX_ALIVE:
                 _, old = self.live.popitem(last=False)
                 old.stop()
-            proc = self.start(direction, config, env, upstream, with_wasm=with_wasm, host_env_keys=host_env_keys)
+            try:
+                proc = self.start(direction, config, env, upstream, with_wasm=with_wasm, host_env_keys=host_env_keys)
+            except harness.EnvoyStartError as e:
+                self.failed[key] = e
+                raise
             self.live[key] = proc
         self.used_by_test.append(proc)
         return proc
@@ -149,10 +156,12 @@ def pytest_runtest_makereport(item, call):
 def outbound_with(envoys, sita):
     """Outbound Envoy with the least configuration plus ``extra`` keys (merged at top level)."""
 
-    def make(extra: dict | None = None, env: dict | None = None, replace: dict | None = None):
+    def make(extra: dict | None = None, env: dict | None = None, replace: dict | None = None,
+             host_env_keys: list | None = None):
         config = dict(replace if replace is not None else OUTBOUND_LEAST)
         config.update(extra or {})
-        return envoys.get("outbound", config, dict(OUTBOUND_ENV if env is None else env), sita)
+        return envoys.get("outbound", config, dict(OUTBOUND_ENV if env is None else env), sita,
+                          host_env_keys=host_env_keys)
 
     return make
 
@@ -164,10 +173,12 @@ def outbound(outbound_with):
 
 @pytest.fixture
 def inbound_with(envoys, servicenow):
-    def make(extra: dict | None = None, env: dict | None = None, replace: dict | None = None):
+    def make(extra: dict | None = None, env: dict | None = None, replace: dict | None = None,
+             host_env_keys: list | None = None):
         config = dict(replace if replace is not None else INBOUND_LEAST)
         config.update(extra or {})
-        return envoys.get("inbound", config, dict(INBOUND_ENV if env is None else env), servicenow)
+        return envoys.get("inbound", config, dict(INBOUND_ENV if env is None else env), servicenow,
+                          host_env_keys=host_env_keys)
 
     return make
 
