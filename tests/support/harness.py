@@ -134,7 +134,8 @@ class EnvoyProcess:
         cmd = [envoy_binary(), "-c", str(self.config_path), "--use-dynamic-base-id",
                "--log-level", self.log_level, "--concurrency", "1"]
         self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=self.env,
-                                     cwd=str(self.cwd), stdin=subprocess.DEVNULL, start_new_session=True)
+                                     cwd=str(self.cwd), stdin=subprocess.DEVNULL, start_new_session=True,
+                                     preexec_fn=_die_with_parent)
         try:
             self.wait_ready(timeout)
         except Exception:
@@ -201,6 +202,17 @@ class EnvoyProcess:
 
     def request(self, method: str, path: str, **kw) -> "Response":
         return request(self.port, method, path, **kw)
+
+
+def _die_with_parent():
+    """In the child, before exec: SIGTERM when the process that started Envoy dies, so a killed
+    test run or demo never leaves an Envoy behind (Linux prctl PR_SET_PDEATHSIG)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)
+    except Exception:  # not Linux: best effort
+        pass
 
 
 def _can_connect(port: int) -> bool:
