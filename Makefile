@@ -13,6 +13,8 @@ VPY     := $(VENV)/bin/python
 WASM    := dist/sita_sm_filter.wasm
 WASM_SRC := target/wasm32-wasip1/release/sita_sm_filter.wasm
 PYTEST_ARGS ?=
+# cargo-installed tools (wasm-bindgen-test-runner) even when ~/.cargo/bin is not on PATH
+export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 .PHONY: build test test-native test-wasm test-e2e run venv validate-envoy clean
 
