@@ -37,6 +37,10 @@ pub fn retain_response_headers(keep: impl Fn(&str) -> bool) -> bool {
         .all(|(name, _)| set_response_header(name, None))
 }
 
+pub fn remove_request_trailer(name: &str) -> bool {
+    hostcalls::set_map_value(MapType::HttpRequestTrailers, name, None).is_ok()
+}
+
 pub fn set_response_header(name: &str, value: Option<&str>) -> bool {
     hostcalls::set_map_value(MapType::HttpResponseHeaders, name, value).is_ok()
 }

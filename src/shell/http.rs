@@ -259,6 +259,10 @@ impl HttpContext for Exchange {
     }
 
     fn on_http_request_trailers(&mut self, _num_trailers: usize) -> Action {
+        // A key sent as a trailer travels no further than one sent as a header.
+        if !host::remove_request_trailer(&self.gateway.settings.key_header) {
+            return self.internal_error("the host refused to remove a trailer");
+        }
         match self.phase {
             Phase::ReadingBody { size } => self.finish_body(size),
             Phase::Answered => Action::Pause,
