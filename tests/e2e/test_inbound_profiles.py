@@ -335,3 +335,114 @@ def test_extends_servicenow_maps_module_and_keeps_the_rest(inbound_with, service
     rec = one_itsm_request(servicenow, resp)
     assert rec.method == "PATCH" and rec.target == f"/api/now/table/incident/{KNOWN_SYS_ID}?{SN_QUERY}"
     assert_ack(resp, status=200, incident="INC0012345", crn=KNOWN_SYS_ID)
+
+
+# ---------------------------------------------------------------------------------------------
+# a small custom profile: templates, encoding, constants, $each, $unmapped error (docs §1)
+# ---------------------------------------------------------------------------------------------
+MINI = {
+    "acknowledge": {"mode": "id", "id_pointer": "/data/id", "error_pointer": "/why"},
+    "messages": {
+        "CreateIncidentPush": {
+            "method": "put",
+            "path": "/t/{ShortDescription}/x",
+            "query": {"q": "{Description}", "opt": "{Email}"},
+            "headers": {"X-Source": "SITA {IncidentNumber}", "X-User": "{AffectedEndUser}"},
+            "body": {"json": {"s": {"$path": "State", "$map": {"new": 1}, "$unmapped": "error"},
+                              "$$ref": "r", "n": None, "k": True, "arr": [{"$path": "Email"}, "c"],
+                              "who": {"$template": ["{AffectedEndUser} <{Email}>", "{AffectedEndUser}", "nobody"]},
+                              "list": ["{AffectedEndUser} <{Email}>", "{AffectedEndUser}", "x"]}},
+        },
+        "UpdateIncidentPush": {"method": "PATCH", "path": "/u/{IncidentNumber}", "body": {"generic": {}}},
+        "UpdateIncidentAttachmentPush": {
+            "method": "POST", "path": "/a",
+            "body": {"json": {"files": {"$each": "Attachments/Attachment",
+                                        "$item": {"name": {"$path": "FileName"}, "id": {"$path": "AttachmentId"}}}}},
+            "acknowledge": {"mode": "status"},
+        },
+    },
+}
+MINI_CONFIG = {"itsm": dict(ITSM_BASE, profile="mini", profiles={"mini": MINI})}
+
+
+def mini_create(state="New", extra="") -> bytes:
+    return (f'<?xml version="1.0"?>\n<CreateIncidentPush><IncidentNumber>INC9</IncidentNumber>'
+            f"<ShortDescription>a b/c?d</ShortDescription><Description>d&amp;e=f g+h</Description>"
+            f"<State>{state}</State><Priority>3</Priority><OpenedAt>2026-01-02 03:04:05</OpenedAt>{extra}"
+            f"</CreateIncidentPush>").encode()
+
+
+def test_custom_profile_templates_and_encoding(inbound_with, servicenow):
+    envoy = inbound_with(MINI_CONFIG)
+    servicenow.force_next(200, {"data": {"id": "X-1"}})
+    resp = push(envoy, mini_create(extra="<AffectedEndUser>Ann Lee</AffectedEndUser>"))
+    rec = one_itsm_request(servicenow, resp)
+    got = assert_itsm_request(rec, method="PUT", path="/t/a%20b%2Fc%3Fd/x", query="q=d%26e%3Df%20g%2Bh",
+                              incident="INC9")
+    assert rec.header_all("x-source") == ["SITA INC9"] and rec.header_all("x-user") == ["Ann Lee"], rec.describe()
+    # a JSON array in the template is an array (an item without value dropped); alternatives
+    # are written with $template
+    assert ordered(rec.body) == [("s", 1), ("$ref", "r"), ("n", None), ("k", True), ("arr", ["c"]),
+                                 ("who", "Ann Lee"), ("list", ["Ann Lee", "x"])], rec.body
+    assert_ack(resp, status=200, incident="INC9", crn="X-1")
+
+
+def test_custom_profile_unmapped_error_is_the_filters_500(inbound_with, servicenow):
+    envoy = inbound_with(MINI_CONFIG)
+    resp = push(envoy, mini_create(state="Closed"))
+    assert_rejected(resp, servicenow, status=500, code="500")
+
+
+def test_custom_profile_header_injection_never_reaches_itsm(inbound_with, servicenow):
+    envoy = inbound_with(MINI_CONFIG)
+    resp = push(envoy, mini_create(extra="<AffectedEndUser>Ann&#13;&#10;X-Evil: 1</AffectedEndUser>"))
+    assert resp.status in (400, 500) and resp.header("x-sm-error-code") in ("E006", "500"), resp
+    assert all(r.header("x-evil") is None for r in servicenow.received())
+    assert not servicenow.received(), "refused, so nothing reaches the ITSM"
+
+
+def test_custom_profile_each_and_generic_body_with_own_path(inbound_with, servicenow):
+    envoy = inbound_with(MINI_CONFIG)
+    servicenow.force_next(201, b"")
+    resp = push(envoy, fixture_body("attachment_push"))
+    got = assert_itsm_request(one_itsm_request(servicenow, resp), method="POST", path="/a", query="",
+                              incident="INC0012345")
+    assert got == {"files": [{"name": "service report (1).pdf", "id": "ATT-1"}, {"name": "kiosk.log", "id": "ATT-2"}]}
+    assert_ack(resp, status=200, incident="INC0012345", crn=KNOWN_SYS_ID)
+    servicenow.reset()
+    servicenow.force_next(200, {"ok": 1})
+    resp = push(envoy, fixture_body("update_push_minimal"))
+    rec = one_itsm_request(servicenow, resp)
+    assert (rec.method, rec.target) == ("PATCH", "/u/INC0012345"), rec.describe()
+    assert list(rec.json()) == ["UpdateIncidentPush"]
+    assert_itsm_500(resp, "INC0012345", 200)  # the profile's id mode: no /data/id in the answer
+
+
+# ---------------------------------------------------------------------------------------------
+# §5 a broken inbound configuration is refused at load, naming the key (each costs an Envoy
+# start, ~5 s: the profile-related ones; the rest is covered by the unit tests of config.rs)
+# ---------------------------------------------------------------------------------------------
+def _inbound(**itsm):
+    return {"direction": "inbound", "apikeys": [{"env": "SITA_PUSH_APIKEY"}], "itsm": dict(ITSM_BASE, **itsm)}
+
+
+BAD_INBOUND = {
+    "profile_typo": (_inbound(profile="bad", profiles={"bad": {"extends": "servicenow", "messages": {
+        "CreateIncidentPush": {"method": "POST", "path": "/x", "body": {"json": {"a": {"$mapp": "State"}}}}}}}),
+        "$mapp"),
+    "generic_without_path": (_inbound(profile="generic"), "generic"),
+    "reserved_header": (_inbound(profile="h", profiles={"h": {"extends": "servicenow", "messages": {
+        "CreateIncidentPush": {"method": "POST", "path": "/x", "headers": {"Content-Type": "text/plain"},
+                               "body": {"json": {}}}}}}), "content-type"),
+    "auth_env_unset": (_inbound(auth={"env": "ITSM_AUTH_NOT_SET"}), "ITSM_AUTH_NOT_SET"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_INBOUND))
+def test_broken_inbound_configuration_refused(name, envoys, servicenow):
+    config, key = BAD_INBOUND[name]
+    env = {"SITA_PUSH_APIKEY": "k", "ITSM_AUTH": "Basic eA=="}
+    with pytest.raises(harness.EnvoyStartError) as info:
+        envoys.start("inbound", config, env, servicenow, timeout=30).stop()
+    assert key.lower() in str(info.value).lower(), f"the log should name {key!r}:\n{info.value}"
+    assert "Basic eA==" not in str(info.value), "never a secret in the log"
