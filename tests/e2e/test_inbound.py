@@ -640,7 +640,7 @@ def test_update_unknown_sys_id_is_e011(inbound, servicenow):
     assert_e011(resp, "INC0012345")
 
 
-@pytest.mark.parametrize("status", [500, 503, 400, 401, 403, 409, 429])
+@pytest.mark.parametrize("status", [500, 503, 400, 401, 403, 409, 429, 302])
 def test_itsm_error_status_is_502_code_500(status, inbound, servicenow):
     servicenow.force_next(status, {"error": {"message": f"Problem {status} <&>", "detail": "d"}, "status": "failure"})
     resp = push(inbound, fixture_body("create_push"))
@@ -705,6 +705,42 @@ def test_itsm_response_headers_do_not_describe_json(inbound, servicenow):
     resp = push(inbound, fixture_body("create_push"))
     assert_ack(resp, status=200, incident="INC0012345", crn="abc123")
     assert "json" not in (resp.header("content-type") or "")
+
+
+def test_ack_does_not_carry_the_itsms_content_encoding(inbound, servicenow):
+    """The ack is plain XML (SPEC §4.4), so a Content-Encoding the ITSM put on its own answer
+    (an ITSM or a proxy in front of it that compresses regardless of Accept-Encoding) must not
+    describe it: SITA would try to gunzip plain XML."""
+    servicenow.force_next(500, b"\x1f\x8b\x08\x00\x00\x00\x00\x00", content_type="application/json",
+                          headers=[("Content-Encoding", "gzip")])
+    resp = push(inbound, fixture_body("create_push"))
+    assert_itsm_500(resp, "INC0012345", 500)
+    assert resp.header("content-encoding") is None, f"XML body labelled with the ITSM's encoding:\n{resp}"
+
+
+def test_ack_does_not_pass_on_the_itsms_session_cookies(inbound, servicenow):
+    """ServiceNow answers with session cookies (JSESSIONID, glide_user_route, ...): they belong to
+    the integration user's session and must not be handed to SITA with the ack."""
+    servicenow.force_next(201, {"result": {"sys_id": "abc123"}},
+                          headers=[("Set-Cookie", "JSESSIONID=0123456789ABCDEF; Path=/; HttpOnly"),
+                                   ("Set-Cookie", "glide_user_route=glide.abc; Path=/")])
+    resp = push(inbound, fixture_body("create_push"))
+    assert_ack(resp, status=200, incident="INC0012345", crn="abc123")
+    assert resp.header("set-cookie") is None, f"the ITSM's session cookie reached SITA:\n{resp}"
+
+
+def test_itsm_unreachable_is_502(envoys):
+    """Envoy's own answer for a dead ITSM (503, connect failure) becomes the 502 ack too."""
+    class Dead:  # a port nobody listens on
+        def __init__(self):
+            import socket
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                self.port = s.getsockname()[1]
+
+    envoy = envoys.get("inbound", INBOUND_LEAST, INBOUND_ENV, Dead())
+    resp = push(envoy, fixture_body("create_push"))
+    assert_itsm_500(resp, "INC0012345", 503)
 
 
 def test_itsm_credential_rejected_by_stub_is_502(inbound, servicenow):
