@@ -274,8 +274,7 @@ def test_non_post_without_key_is_still_405(inbound, servicenow):
                          ids=["absent", "empty", "wrong", "upper_case", "prefix", "longer",
                               "same_length_first_byte", "same_length_last_byte"])
 def test_wrong_or_missing_apikey_is_e001(key, inbound, servicenow):
-    if key is not None and key != "":
-        assert len(key) != len(TEST_PUSH_KEY) or key != TEST_PUSH_KEY
+    assert key != TEST_PUSH_KEY
     resp = push(inbound, fixture_body("create_push"), key=key)
     assert_rejected(resp, servicenow, status=401, code="E001")
     assert resp.error()["description"] == "Apikey Validation Failed"
@@ -345,9 +344,9 @@ def test_custom_apikey_header(inbound_with, servicenow):
 
 def test_key_header_sent_twice_never_reaches_itsm(inbound, servicenow):
     resp = push(inbound, fixture_body("update_push_minimal"), headers=[("APIKEY", TEST_PUSH_KEY)])
+    assert_ack(resp, status=200, incident="INC0012345", crn=KNOWN_SYS_ID)
     rec = one_itsm_request(servicenow, resp)
-    assert rec.header("apikey") is None, rec.describe()
-    assert resp.status in (200, 401), resp  # either judged as that key or refused; never forwarded with it
+    assert rec.header_all("apikey") == [], rec.describe()
 
 
 @pytest.mark.parametrize("ctype", ["application/json", "text/plain", "application/x-www-form-urlencoded", None])
