@@ -341,7 +341,7 @@ fn build_itsm(itsm: &ItsmConfig, secret: &SecretResolver) -> Result<Itsm, String
 /// required fields of the push catalogue, so validation answers them like any other rule.
 fn require_profile_elements(catalogue: &mut Catalogue, profile: &Profile) {
     for message in catalogue.messages.values_mut() {
-        let Some(root) = message.root.clone() else {
+        let Some(root) = message.standard_root().map(str::to_string) else {
             continue;
         };
         for (name, code) in profile.required_elements(&root) {
@@ -434,5 +434,152 @@ fn header_name(key: &str, name: &str) -> Result<String, String> {
         Ok(name.to_ascii_lowercase())
     } else {
         Err(format!("{key}: {name:?} is not a valid header name"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+
+    fn env(name: &str) -> Option<String> {
+        match name {
+            "SITA_APIKEY" => Some("sita-secret".to_string()),
+            "EMPTY" => Some(String::new()),
+            _ => None,
+        }
+    }
+
+    fn outbound(extra: &str) -> Result<Settings, String> {
+        let json =
+            format!(r#"{{"direction": "outbound", "apikey": {{"env": "SITA_APIKEY"}}{extra}}}"#);
+        parse(json.as_bytes(), &env)
+    }
+
+    #[test]
+    fn least_outbound_form_and_defaults() {
+        let s = outbound("").unwrap();
+        assert_eq!(s.direction, Direction::Outbound);
+        assert_eq!(s.key_header, "apikey");
+        assert_eq!(s.outbound_key.as_ref().unwrap().expose(), "sita-secret");
+        assert_eq!(s.limits, Limits::default());
+        assert_eq!(s.max_attachment_bytes, 5 * 1024 * 1024);
+        assert!(s.reject_unknown);
+        assert_eq!(s.future_tolerance_seconds, 300);
+        assert!(s
+            .routes
+            .contains(&("/incidents".to_string(), "list_incidents".to_string())));
+        assert!(!format!("{s:?}").contains("sita-secret"));
+    }
+
+    #[test]
+    fn every_optional_key() {
+        let s = outbound(
+            r#", "limits": {"max_depth": 8, "max_body_bytes": 1000},
+               "max_attachment_bytes": 10, "unknown_elements": "ignore",
+               "modules": ["Network"], "denied_assignment_groups": ["*admin*"],
+               "routes": {"list_incidents": "/api/v1/incidents/"},
+               "future_tolerance_seconds": 0, "error_status": {"E006": 422},
+               "catalogue": {"create_incident": {"fields": {"ShortDescription": {"max": 100}}}},
+               "log_level": "trace""#,
+        )
+        .unwrap();
+        assert_eq!(s.limits.max_depth, 8);
+        assert_eq!(s.limits.max_elements, 10_000);
+        assert!(!s.reject_unknown);
+        assert!(s.routes.contains(&(
+            "/api/v1/incidents".to_string(),
+            "list_incidents".to_string()
+        )));
+        assert_eq!(s.error_status.get("E006"), Some(&422));
+        assert_eq!(s.log_level, LogLevel::Trace);
+    }
+
+    #[test]
+    fn each_kind_of_bad_configuration_names_its_key() {
+        let cases: &[(&str, &str)] = &[
+            (r#", "colour": "red""#, "unknown field `colour`"),
+            (r#", "limits": {"max_dept": 3}"#, "limits"),
+            (r#", "limits": {"max_depth": "3"}"#, "limits.max_depth"),
+            (r#", "limits": {"max_depth": 0}"#, "limits.max_depth"),
+            (r#", "limits": {"max_depth": -1}"#, "limits.max_depth"),
+            (r#", "max_attachment_bytes": 0"#, "max_attachment_bytes"),
+            (r#", "unknown_elements": "drop""#, "unknown_elements"),
+            (r#", "modules": "Network""#, "modules"),
+            (r#", "modules": [" "]"#, "modules"),
+            (r#", "routes": {"list": "/x"}"#, "routes.list"),
+            (
+                r#", "routes": {"list_incidents": "x"}"#,
+                "routes.list_incidents",
+            ),
+            (
+                r#", "routes": {"list_incidents": "/incident"}"#,
+                "routes.read_incident",
+            ),
+            (
+                r#", "future_tolerance_seconds": -5"#,
+                "future_tolerance_seconds",
+            ),
+            (r#", "error_status": {"E999": 400}"#, "error_status.E999"),
+            (r#", "error_status": {"E006": 99}"#, "error_status.E006"),
+            (r#", "catalogue": {"nope": {}}"#, "catalogue.nope"),
+            (r#", "itsm": {}"#, "itsm"),
+            (r#", "apikeys": []"#, "apikeys"),
+            (r#", "log_level": "loud""#, "log_level"),
+        ];
+        for (extra, needle) in cases {
+            let err = outbound(extra).unwrap_err();
+            assert!(err.contains(needle), "{extra}: {err}");
+        }
+        for (json, needle) in [
+            (r#"{"apikey": {"env": "SITA_APIKEY"}}"#, "direction"),
+            (r#"{"direction": "sideways"}"#, "direction"),
+            (r#"{"direction": "outbound"}"#, "apikey"),
+            (
+                r#"{"direction": "outbound", "apikey": {"env": "NOPE"}}"#,
+                "apikey.env",
+            ),
+            (
+                r#"{"direction": "outbound", "apikey": {"env": "EMPTY"}}"#,
+                "apikey.env",
+            ),
+            (
+                r#"{"direction": "outbound", "apikey": {"value": "k"}}"#,
+                "insecure_inline",
+            ),
+            (
+                r#"{"direction": "outbound", "apikey": {"env": "SITA_APIKEY", "header": "bad header"}}"#,
+                "apikey.header",
+            ),
+            (r#"{"direction": "inbound", "itsm": {}}"#, "apikeys"),
+            ("not json", "configuration"),
+            ("", "configuration"),
+        ] {
+            let err = parse(json.as_bytes(), &env).unwrap_err();
+            assert!(err.contains(needle), "{json}: {err}");
+        }
+    }
+
+    #[test]
+    fn inline_secrets_only_when_insecure_inline() {
+        let ok = parse(
+            br#"{"direction": "outbound", "insecure_inline": true, "apikey": {"value": "k1", "header": "X-Api-Key"}}"#,
+            &env,
+        )
+        .unwrap();
+        assert_eq!(ok.outbound_key.unwrap().expose(), "k1");
+        assert_eq!(ok.key_header, "x-api-key");
+    }
+
+    #[test]
+    fn errors_never_contain_secrets() {
+        let err = parse(
+            br#"{"direction": "outbound", "apikey": {"value": "topsecret-value"}}"#,
+            &env,
+        )
+        .unwrap_err();
+        assert!(!err.contains("topsecret-value"), "{err}");
     }
 }

@@ -246,16 +246,31 @@ impl Gateway {
             None => BodyDecision::Forward {
                 operation: message.operation.clone(),
             },
-            Some(itsm) => match itsm.profile.render(&root) {
-                Ok(request) => BodyDecision::Rewrite {
-                    operation: message.operation.clone(),
-                    request,
-                    ack: ack_context(&root),
-                },
-                Err(_) => BodyDecision::Answer(
-                    self.refuse_one(&message.operation, Violation::plain("500", "")),
-                ),
+            Some(itsm) => {
+                let mut root = root;
+                if let Some(standard) = message.standard_root() {
+                    standard.clone_into(&mut root.name);
+                }
+                self.rewrite(itsm, message, &root)
+            }
+        }
+    }
+
+    fn rewrite(
+        &self,
+        itsm: &crate::config::Itsm,
+        message: &Message,
+        root: &Element,
+    ) -> BodyDecision {
+        match itsm.profile.render(root) {
+            Ok(request) => BodyDecision::Rewrite {
+                operation: message.operation.clone(),
+                request,
+                ack: itsm.profile.ack_context(root),
             },
+            Err(_) => BodyDecision::Answer(
+                self.refuse_one(&message.operation, Violation::plain("500", "")),
+            ),
         }
     }
 
@@ -290,15 +305,6 @@ impl Gateway {
     }
 }
 
-fn ack_context(root: &Element) -> AckContext {
-    let text = |name: &str| root.child(name).map(|e| e.trimmed_text().to_string());
-    AckContext {
-        root: root.name.clone(),
-        incident_number: text("IncidentNumber").unwrap_or_default(),
-        customer_reference: text("CustomerReferenceNumber").filter(|s| !s.is_empty()),
-    }
-}
-
 /// `application/xml` or `text/xml`, parameters allowed.
 pub fn is_xml_content_type(value: Option<&str>) -> bool {
     let essence = value
@@ -322,5 +328,225 @@ pub fn query_element(query: &str) -> Element {
                 children: Vec::new(),
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+    use crate::config;
+
+    const NOW: Option<i64> = Some(1_796_299_200);
+
+    fn gateway(json: &str) -> Gateway {
+        let env = |n: &str| (n == "K").then(|| "sita-key".to_string());
+        Gateway::new(config::parse(json.as_bytes(), &env).unwrap())
+    }
+
+    fn outbound() -> Gateway {
+        gateway(
+            r#"{"direction": "outbound", "apikey": {"env": "K"}, "limits": {"max_body_bytes": 2000}}"#,
+        )
+    }
+
+    fn head<'a>(method: &'a str, path: &'a str, ct: Option<&'a str>) -> Head<'a> {
+        Head {
+            method,
+            path,
+            content_type: ct,
+            ..Head::default()
+        }
+    }
+
+    fn refused(d: HeadDecision) -> (u16, String, String) {
+        match d {
+            HeadDecision::Answer(r) => (r.reply.status, r.reply.code, r.reply.field),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn content_type_length_and_empty_body() {
+        let g = outbound();
+        assert_eq!(refused(g.on_head(&head("POST", "/x", None), NOW)).0, 415);
+        assert_eq!(
+            refused(g.on_head(&head("PUT", "/x", Some("application/json")), NOW)).0,
+            415
+        );
+        for ok in [
+            "application/xml",
+            "text/xml; charset=utf-8",
+            "Application/XML ;x=y",
+        ] {
+            assert_eq!(
+                g.on_head(&head("POST", "/x", Some(ok)), NOW),
+                HeadDecision::ReadBody,
+                "{ok}"
+            );
+        }
+        let mut h = head("POST", "/x", Some("application/xml"));
+        h.content_length = Some("2001");
+        assert_eq!(refused(g.on_head(&h, NOW)).0, 413);
+        h.content_length = Some("2000");
+        assert_eq!(g.on_head(&h, NOW), HeadDecision::ReadBody);
+        h.end_of_stream = true;
+        let (status, code, _) = refused(g.on_head(&h, NOW));
+        assert_eq!((status, code.as_str()), (400, "E004"));
+        assert!(g.body_too_large(2000).is_none());
+        assert_eq!(g.body_too_large(2001).unwrap().reply.status, 413);
+    }
+
+    #[test]
+    fn get_routes() {
+        let g = outbound();
+        assert_eq!(
+            refused(g.on_head(&head("GET", "/incidents", None), NOW)).1,
+            "E012"
+        );
+        assert_eq!(
+            refused(g.on_head(&head("GET", "/incidents/?x=1", None), NOW)).1,
+            "E012"
+        );
+        assert!(matches!(
+            g.on_head(&head("GET", "/incidents?ActiveStatus=false", None), NOW),
+            HeadDecision::Forward { .. }
+        ));
+        assert_eq!(
+            refused(g.on_head(
+                &head("GET", "/incident/attachment?IncidentNumber=a%20b", None),
+                NOW
+            ))
+            .1,
+            "E006"
+        );
+        assert!(matches!(
+            g.on_head(&head("GET", "/elsewhere", None), NOW),
+            HeadDecision::Forward { .. }
+        ));
+        assert!(matches!(
+            g.on_head(&head("DELETE", "/incident", None), NOW),
+            HeadDecision::Forward { .. }
+        ));
+    }
+
+    #[test]
+    fn bodies() {
+        let g = outbound();
+        let refusal = |body: &str| match g.on_body(body.as_bytes(), NOW) {
+            BodyDecision::Answer(r) => (r.reply.status, r.reply.code, r.reply.body),
+            other => panic!("expected a refusal, got {other:?}"),
+        };
+        let (_, code, body) = refusal("<Other/>");
+        assert_eq!(code, "E004");
+        assert!(body.contains("Unknown Message Other"));
+        let (_, _, body) = refusal("<!DOCTYPE x><x/>");
+        assert!(body.contains("DTD is not allowed"));
+        assert_eq!(refusal(&"x".repeat(2001)).0, 413);
+        let valid = "<ns:CreateIncidentRequest xmlns:ns=\"urn:sita\"><ns:CustomerReferenceNumber>C1</ns:CustomerReferenceNumber>\
+            <ns:AffectedEndUser>u</ns:AffectedEndUser><ns:ShortDescription>s</ns:ShortDescription>\
+            <ns:Description>d</ns:Description><ns:Module>m</ns:Module></ns:CreateIncidentRequest>";
+        assert_eq!(
+            g.on_body(valid.as_bytes(), NOW),
+            BodyDecision::Forward {
+                operation: "CREATE INCIDENT".to_string()
+            }
+        );
+    }
+
+    #[test]
+    fn inbound_head_checks_method_then_key() {
+        let g = gateway(
+            r#"{"direction": "inbound", "insecure_inline": true,
+                "apikeys": [{"value": "old-key-1"}, {"value": "new-key-2"}],
+                "itsm": {"profile": "generic", "generic": {"path": "/push"}, "auth": {"value": "Basic x"}}}"#,
+        );
+        let mut h = head("GET", "/", Some("application/xml"));
+        h.apikey = Some("new-key-2");
+        assert_eq!(refused(g.on_head(&h, NOW)).0, 405);
+        h.method = "POST";
+        assert_eq!(g.on_head(&h, NOW), HeadDecision::ReadBody);
+        h.apikey = Some("old-key-1");
+        assert_eq!(g.on_head(&h, NOW), HeadDecision::ReadBody);
+        // Same length, differing in the first or the last byte; absent; empty.
+        for wrong in [Some("xew-key-2"), Some("new-key-3"), None, Some("")] {
+            h.apikey = wrong;
+            assert_eq!(
+                refused(g.on_head(&h, NOW)),
+                (401, "E001".to_string(), "apikey".to_string())
+            );
+        }
+        // The key is judged before the content type.
+        h.content_type = Some("application/json");
+        assert_eq!(refused(g.on_head(&h, NOW)).1, "E001");
+    }
+
+    fn servicenow(extra: &str) -> Gateway {
+        gateway(&format!(
+            r#"{{"direction": "inbound", "insecure_inline": true, "apikeys": [{{"value": "k"}}],
+                "itsm": {{"auth": {{"value": "Basic x"}}}}{extra}}}"#
+        ))
+    }
+
+    const UPDATE: &str = "<UpdateIncidentPush><IncidentNumber>INC9</IncidentNumber>\
+        <CustomerReferenceNumber>abc123</CustomerReferenceNumber><UpdatedAt>2026-01-01 00:00:00</UpdatedAt>\
+        <State>Closed</State></UpdateIncidentPush>";
+
+    #[test]
+    fn inbound_rewrite_and_acknowledgement() {
+        let g = servicenow("");
+        let BodyDecision::Rewrite {
+            operation,
+            request,
+            ack,
+        } = g.on_body(UPDATE.as_bytes(), NOW)
+        else {
+            panic!("expected a rewrite");
+        };
+        assert_eq!(operation, "UPDATE INCIDENT (PUSH)");
+        assert_eq!(request.method, "PATCH");
+        assert!(request.path.starts_with("/api/now/table/incident/abc123?"));
+        let json: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+        assert_eq!(json["state"], "7");
+        assert_eq!(json["correlation_id"], "INC9");
+        let answer = g.on_itsm_answer(&ack, 200, br#"{"result": {"sys_id": "abc123"}}"#);
+        assert_eq!(answer.status, 200);
+        assert!(answer.body.contains("<Status>Success</Status>"));
+        assert_eq!(g.on_itsm_answer(&ack, 404, b"{}").status, 404);
+        assert_eq!(g.on_itsm_answer(&ack, 503, b"down").status, 502);
+    }
+
+    #[test]
+    fn servicenow_needs_the_customer_reference_on_update() {
+        let g = servicenow("");
+        let without = UPDATE.replace(
+            "<CustomerReferenceNumber>abc123</CustomerReferenceNumber>",
+            "",
+        );
+        match g.on_body(without.as_bytes(), NOW) {
+            BodyDecision::Answer(r) => assert_eq!(r.reply.code, "E010"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_renamed_root_still_finds_its_profile_mapping() {
+        let g =
+            servicenow(r#", "catalogue": {"update_incident_push": {"root": "IncidentUpdated"}}"#);
+        let renamed = UPDATE.replace("UpdateIncidentPush", "IncidentUpdated");
+        assert!(matches!(
+            g.on_body(renamed.as_bytes(), NOW),
+            BodyDecision::Rewrite { .. }
+        ));
+        let without = renamed.replace(
+            "<CustomerReferenceNumber>abc123</CustomerReferenceNumber>",
+            "",
+        );
+        match g.on_body(without.as_bytes(), NOW) {
+            BodyDecision::Answer(r) => assert_eq!(r.reply.code, "E010"),
+            other => panic!("{other:?}"),
+        }
     }
 }

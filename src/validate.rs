@@ -389,3 +389,421 @@ pub fn glob_matches(pattern: &str, value: &str) -> bool {
     p.get(pi..)
         .is_some_and(|rest| rest.iter().all(|c| *c == '*'))
 }
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+    use crate::catalogue::Catalogue;
+    use crate::xml::{parse, Limits};
+
+    const NOW: i64 = 1_796_299_200; // 2026-12-03 12:00:00 UTC
+
+    fn lists() -> BTreeMap<String, Vec<String>> {
+        let mut l = BTreeMap::new();
+        l.insert(
+            "modules".to_string(),
+            vec!["Network".to_string(), "Email".to_string()],
+        );
+        l.insert(
+            "denied_assignment_groups".to_string(),
+            vec!["*admin*".to_string(), "root".to_string()],
+        );
+        l
+    }
+
+    fn check_with(xml: &str, l: &BTreeMap<String, Vec<String>>) -> Vec<(String, String, String)> {
+        let root = parse(xml.as_bytes(), &Limits::default()).expect("well-formed");
+        let cat = if root.name.ends_with("Push") {
+            Catalogue::push().unwrap()
+        } else {
+            Catalogue::outbound().unwrap()
+        };
+        let (_, msg) = cat.by_root(&root.name).expect("known root");
+        let ctx = Context {
+            lists: Some(l),
+            max_attachment_bytes: 16,
+            reject_unknown: true,
+            now: Some(NOW),
+            future_tolerance_seconds: 300,
+        };
+        validate(msg, &root, &ctx)
+            .into_iter()
+            .map(|v| (v.code, v.field, v.message))
+            .collect()
+    }
+
+    fn check(xml: &str) -> Vec<(String, String, String)> {
+        check_with(xml, &lists())
+    }
+
+    fn first(xml: &str) -> (String, String, String) {
+        check(xml).into_iter().next().unwrap_or_default()
+    }
+
+    fn create(extra: &str, without: &[&str]) -> String {
+        let base = [
+            ("CustomerReferenceNumber", "CRN-1.a_b"),
+            ("AffectedEndUser", "Jane Doe"),
+            ("ShortDescription", "Printer down"),
+            ("Description", "The printer at gate 4 is down."),
+            ("Module", "Network"),
+        ];
+        let mut s = String::from("<CreateIncidentRequest>");
+        for (k, v) in base {
+            if !without.contains(&k) {
+                s.push_str(&format!("<{k}>{v}</{k}>"));
+            }
+        }
+        s.push_str(extra);
+        s.push_str("</CreateIncidentRequest>");
+        s
+    }
+
+    fn list(q: &str) -> Vec<(String, String)> {
+        let cat = Catalogue::outbound().unwrap();
+        let msg = cat.messages.get("list_incidents").unwrap();
+        let ctx = Context {
+            now: Some(NOW),
+            future_tolerance_seconds: 300,
+            ..Context::default()
+        };
+        validate(msg, &crate::gateway::query_element(q), &ctx)
+            .into_iter()
+            .map(|v| (v.code, v.field))
+            .collect()
+    }
+
+    fn e(code: &str, field: &str, msg: &str) -> (String, String, String) {
+        (code.to_string(), field.to_string(), msg.to_string())
+    }
+
+    #[test]
+    fn a_valid_create_passes() {
+        let extra = "<Email>jane@example.com</Email><Priority> 3 </Priority>\
+            <AssignmentGroup>Service Desk</AssignmentGroup><Location>LHR T5</Location>\
+            <DowntimeStartTime>2026-01-01 10:00:00</DowntimeStartTime>\
+            <DowntimeEndTime>2026-01-02</DowntimeEndTime>\
+            <Attachments><Attachment><FileName>a.txt</FileName><FileData>aGVsbG8=\n</FileData></Attachment></Attachments>";
+        assert_eq!(check(&create(extra, &[])), vec![]);
+    }
+
+    #[test]
+    fn create_required_elements() {
+        assert_eq!(first(&create("", &["CustomerReferenceNumber"])).0, "E010");
+        for name in [
+            "AffectedEndUser",
+            "ShortDescription",
+            "Description",
+            "Module",
+        ] {
+            assert_eq!(
+                first(&create("", &[name])),
+                e("E004", name, &format!("Missing Element Is {name}"))
+            );
+        }
+        let empty = create("", &["ShortDescription"]).replace(
+            "<Description>",
+            "<ShortDescription>  </ShortDescription><Description>",
+        );
+        assert_eq!(
+            first(&empty),
+            e("E005", "ShortDescription", "Missing Mandatory fields")
+        );
+    }
+
+    #[test]
+    fn create_field_rules_and_codes() {
+        let crn = create("", &["CustomerReferenceNumber"]);
+        let bad_crn = crn.replace(
+            "<AffectedEndUser>",
+            "<CustomerReferenceNumber>a b</CustomerReferenceNumber><AffectedEndUser>",
+        );
+        assert_eq!(first(&bad_crn).0, "E006");
+        assert_eq!(
+            first(&create("<Email>not-mail</Email>", &[])),
+            e("E006", "Email", "Invalid Mandatory fields")
+        );
+        assert_eq!(
+            first(&create("<Priority>6</Priority>", &[])),
+            e("E004", "Priority", "Valid Priority Value Is 1 to 5")
+        );
+        assert_eq!(first(&create("<Priority>x</Priority>", &[])).0, "E004");
+        assert_eq!(
+            first(
+                &create("", &["Module"])
+                    .replace("</Description>", "</Description><Module>Payroll</Module>")
+            )
+            .0,
+            "E019"
+        );
+        assert_eq!(
+            first(&create(
+                "<AssignmentGroup>Domain ADMINS</AssignmentGroup>",
+                &[]
+            ))
+            .0,
+            "E045"
+        );
+        assert_eq!(
+            first(&create("<AssignmentGroup>root</AssignmentGroup>", &[])).0,
+            "E045"
+        );
+        assert_eq!(
+            check(&create("<AssignmentGroup>rooted</AssignmentGroup>", &[])),
+            vec![]
+        );
+        assert_eq!(
+            first(&create(
+                &format!("<Location>{}</Location>", "x".repeat(101)),
+                &[]
+            ))
+            .0,
+            "E006"
+        );
+        assert_eq!(
+            first(&create(
+                "<DowntimeStartTime>2026-02-30</DowntimeStartTime>",
+                &[]
+            ))
+            .0,
+            "E006"
+        );
+        assert_eq!(
+            first(&create(
+                "<DowntimeEndTime>2026-13-01</DowntimeEndTime>",
+                &[]
+            ))
+            .0,
+            "E035"
+        );
+        assert_eq!(
+            first(&create(
+                "<DowntimeStartTime>2026-01-02</DowntimeStartTime><DowntimeEndTime>2026-01-01 23:59:59</DowntimeEndTime>",
+                &[]
+            ))
+            .0,
+            "E035"
+        );
+    }
+
+    #[test]
+    fn create_cross_field_email() {
+        let doc = create("<Email>john@example.com</Email>", &["AffectedEndUser"]).replace(
+            "<ShortDescription>",
+            "<AffectedEndUser>jane@example.com</AffectedEndUser><ShortDescription>",
+        );
+        assert_eq!(first(&doc).0, "E043");
+        let same = doc.replace("john@example.com", "JANE@example.com");
+        assert_eq!(check(&same), vec![]);
+    }
+
+    #[test]
+    fn attachments() {
+        let one =
+            "<Attachment><FileName>a.txt</FileName><FileData>aGVsbG8=</FileData></Attachment>";
+        let four = format!("<Attachments>{}</Attachments>", one.repeat(4));
+        assert_eq!(
+            first(&create(&four, &[])),
+            e(
+                "E004",
+                "Attachments",
+                "More than 3 attachments are not allowed"
+            )
+        );
+        let cases = [
+            (
+                "<Attachment><FileData>aGVsbG8=</FileData></Attachment>",
+                "Mandatory field Is FileName",
+            ),
+            (
+                "<Attachment><FileName>a</FileName></Attachment>",
+                "Mandatory field Is FileData",
+            ),
+            (
+                "<Attachment></Attachment>",
+                "Mandatory field Is FileName and FileData",
+            ),
+        ];
+        for (att, msg) in cases {
+            let got = first(&create(&format!("<Attachments>{att}</Attachments>"), &[]));
+            assert_eq!((got.0.as_str(), got.2.as_str()), ("E004", msg));
+        }
+        for bad in [
+            "<FileName>a/b</FileName><FileData>aGVsbG8=</FileData>",
+            "<FileName>a</FileName><FileData>aGVsbG8</FileData>",
+            "<FileName>a</FileName><FileData>a*VsbG8=</FileData>",
+            // 17 bytes, over this test's max_attachment_bytes of 16
+            "<FileName>a</FileName><FileData>MDEyMzQ1Njc4OWFiY2RlZmc=</FileData>",
+        ] {
+            let got = first(&create(
+                &format!("<Attachments><Attachment>{bad}</Attachment></Attachments>"),
+                &[],
+            ));
+            assert_eq!(got.0, "E006", "{bad}");
+        }
+    }
+
+    #[test]
+    fn duplicates_and_unexpected_elements() {
+        let dup = create("<Priority>1</Priority><Priority>2</Priority>", &[]);
+        assert_eq!(
+            first(&dup),
+            e("E004", "Priority", "Duplicate Element Is Priority")
+        );
+        let unknown = create("<Colour>red</Colour>", &[]);
+        assert_eq!(
+            first(&unknown),
+            e("E004", "Colour", "Unexpected Element Is Colour")
+        );
+    }
+
+    #[test]
+    fn every_violation_is_listed_in_catalogue_order() {
+        let doc = create(
+            "<Email>x</Email><Priority>9</Priority>",
+            &["ShortDescription"],
+        );
+        let codes: Vec<String> = check(&doc).into_iter().map(|v| v.1).collect();
+        assert_eq!(codes, vec!["Email", "ShortDescription", "Priority"]);
+    }
+
+    #[test]
+    fn update_rules() {
+        let base = "<UpdateIncidentRequest><IncidentNumber>INC1</IncidentNumber>\
+            <CustomerReferenceNumber>C1</CustomerReferenceNumber>";
+        let doc = |x: &str| format!("{base}{x}</UpdateIncidentRequest>");
+        assert_eq!(check(&doc("<State>work in progress</State>")), vec![]);
+        assert_eq!(
+            first(&doc("<State>Open</State>")),
+            e("E004", "State", "Invalid State")
+        );
+        let resolved = first(&doc(
+            "<State>Resolved</State><ResolutionNotes>n</ResolutionNotes>",
+        ));
+        assert_eq!(
+            (resolved.0.as_str(), resolved.1.as_str()),
+            ("E005", "ResolutionCode")
+        );
+        assert_eq!(
+            check(&doc("<State>Resolved</State><ResolutionCode>Fixed</ResolutionCode><ResolutionNotes>n</ResolutionNotes>")),
+            vec![]
+        );
+        assert_eq!(
+            first(&doc("<DowntimeEndTime>yesterday</DowntimeEndTime>")).0,
+            "E046"
+        );
+        assert_eq!(
+            first(&doc(&format!(
+                "<WorkNotes>{}</WorkNotes>",
+                "w".repeat(4001)
+            )))
+            .0,
+            "E006"
+        );
+        let missing = "<UpdateIncidentRequest><CustomerReferenceNumber>C1</CustomerReferenceNumber></UpdateIncidentRequest>";
+        assert_eq!(
+            first(missing),
+            e(
+                "E004",
+                "IncidentNumber",
+                "Missing Element Is IncidentNumber"
+            )
+        );
+    }
+
+    #[test]
+    fn list_parameters() {
+        assert_eq!(list("ActiveStatus=true"), vec![]);
+        assert_eq!(list("ActiveStatus=true&other=1"), vec![]);
+        assert_eq!(list(""), vec![("E012".into(), "ActiveStatus".into())]);
+        assert_eq!(list("ActiveStatus=yes")[0].0, "E004");
+        assert_eq!(
+            list("ActiveStatus=true&FromTimeStamp=2026-01-01+10:00:00"),
+            vec![]
+        );
+        assert_eq!(
+            list("ActiveStatus=true&FromTimeStamp=2026-01-01%2010:00:00"),
+            vec![]
+        );
+        assert_eq!(
+            list("ActiveStatus=true&FromTimeStamp=2026-01-01")[0].0,
+            "E036"
+        );
+        assert_eq!(
+            list("ActiveStatus=true&ToTimeStamp=01/01/2026")[0].0,
+            "E037"
+        );
+        assert_eq!(
+            list("ActiveStatus=true&FromTimeStamp=x&ToTimeStamp=y"),
+            vec![("E038".into(), "FromTimeStamp".into())]
+        );
+        // 2026-12-03 12:04:59 is within the 300 s tolerance; 12:05:01 is not.
+        assert_eq!(
+            list("ActiveStatus=true&FromTimeStamp=2026-12-03+12:04:59"),
+            vec![]
+        );
+        assert_eq!(
+            list("ActiveStatus=true&FromTimeStamp=2026-12-03+12:05:01")[0].0,
+            "E013"
+        );
+        assert_eq!(
+            list("ActiveStatus=true&ToTimeStamp=2027-01-01+00:00:00")[0].0,
+            "E014"
+        );
+    }
+
+    #[test]
+    fn push_messages() {
+        let create = "<CreateIncidentPush><IncidentNumber>INC1</IncidentNumber>\
+            <ShortDescription>s</ShortDescription><Description>d</Description>\
+            <State>New</State><Priority>2</Priority><OpenedAt>2026-01-01 00:00:00</OpenedAt></CreateIncidentPush>";
+        assert_eq!(check(create), vec![]);
+        assert_eq!(first(&create.replace("<State>New</State>", "")).0, "E005");
+        assert_eq!(
+            first(&create.replace("2026-01-01 00:00:00", "2026-01-01")).0,
+            "E006"
+        );
+        let update = "<UpdateIncidentPush><IncidentNumber>INC1</IncidentNumber><UpdatedAt>2026-01-01 00:00:00</UpdatedAt>\
+            <WorkNotes><WorkNote><Text>t</Text><CreatedBy>me</CreatedBy></WorkNote><WorkNote><CreatedAt>2026-01-01 00:00:00</CreatedAt></WorkNote></WorkNotes></UpdateIncidentPush>";
+        assert_eq!(first(update), e("E004", "Text", "Missing Element Is Text"));
+        let attach = "<UpdateIncidentAttachmentPush><IncidentNumber>INC1</IncidentNumber><UpdatedAt>2026-01-01 00:00:00</UpdatedAt>\
+            <Attachments><Attachment><AttachmentId>1</AttachmentId></Attachment></Attachments></UpdateIncidentAttachmentPush>";
+        assert_eq!(first(attach).2, "Missing File Name and File Data");
+        let none = attach.replace(
+            "<Attachment><AttachmentId>1</AttachmentId></Attachment>",
+            "",
+        );
+        assert_eq!(first(&none).2, "Missing Element Is Attachment");
+        let no_list = "<UpdateIncidentAttachmentPush><IncidentNumber>INC1</IncidentNumber><UpdatedAt>2026-01-01 00:00:00</UpdatedAt></UpdateIncidentAttachmentPush>";
+        assert_eq!(first(no_list).2, "Missing Element Is Attachments");
+    }
+
+    #[test]
+    fn long_names_are_cut_in_messages() {
+        let name = format!("X{}", "y".repeat(120));
+        let got = first(&create(&format!("<{name}/>"), &[]));
+        assert_eq!(got.1.chars().count(), 100);
+        assert!(got.2.chars().count() <= "Unexpected Element Is ".len() + 100);
+    }
+
+    #[test]
+    fn helpers() {
+        assert!(glob_matches("*admin*", "Domain ADMINS"));
+        assert!(glob_matches("a*b*c", "aXXbYYc"));
+        assert!(!glob_matches("a*b", "ab c"));
+        assert!(glob_matches("*", ""));
+        assert!(is_email("a.b+c@ex-ample.co.uk"));
+        for bad in ["a@b", "@b.c", "a b@c.d", "a@@b.c", "a@-b.c", "a..b@c.d"] {
+            assert!(!is_email(bad), "{bad}");
+        }
+        assert!(is_mime_type("application/pdf"));
+        assert!(is_mime_type("text/plain; charset=utf-8"));
+        assert!(!is_mime_type("pdf"));
+        assert_eq!(decode_base64("aGVs\r\nbG8=", 10), Some(b"hello".to_vec()));
+        assert_eq!(decode_base64("aGVsbG8", 10), None);
+        assert_eq!(decode_base64("aGVsbG8=", 4), None);
+    }
+}

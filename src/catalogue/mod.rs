@@ -176,6 +176,17 @@ pub struct Message {
     /// `unknown_elements`.
     #[serde(default)]
     pub ignore_unknown: bool,
+    /// The built-in root when the configuration renamed it: profiles are written against
+    /// SITA's standard names.
+    #[serde(skip)]
+    pub standard_root: Option<String>,
+}
+
+impl Message {
+    /// The root element name profiles know this message by.
+    pub fn standard_root(&self) -> Option<&str> {
+        self.standard_root.as_deref().or(self.root.as_deref())
+    }
 }
 
 /// A set of messages by key (`create_incident`, `list_incidents`, ...), in file order.
@@ -238,6 +249,9 @@ impl Catalogue {
             if let Some(root) = &ov.root {
                 if msg.source != Source::Body {
                     return Err(format!("catalogue.{key}.root: a query message has no root"));
+                }
+                if msg.standard_root.is_none() {
+                    msg.standard_root = msg.root.take();
                 }
                 msg.root = Some(root.clone());
             }

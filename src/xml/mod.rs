@@ -5,6 +5,9 @@
 //! well-formedness (every prefix declared) and then dropped, because validation matches
 //! elements by local name.
 
+mod chars;
+mod reader;
+
 /// The reader's limits (SPEC §2, configuration key `limits`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -76,9 +79,12 @@ impl XmlError {
 }
 
 /// Reads a whole document. `input` is the complete body; the verdict depends only on its bytes.
+///
+/// Refuses, in this order of discovery: a body over `max_body_bytes`; an empty body; bytes
+/// that are not UTF-8 or characters that are not XML `Char`s; then, while reading, the first
+/// DOCTYPE, well-formedness or namespace error, or passed limit.
 pub fn parse(input: &[u8], limits: &Limits) -> Result<Element, XmlError> {
-    let _ = (input, limits);
-    Err(XmlError::Malformed("reader not written yet".to_string()))
+    reader::parse(input, limits)
 }
 
 impl Element {
@@ -105,3 +111,6 @@ impl Element {
             .try_fold(self, |el, step| el.child(step))
     }
 }
+
+#[cfg(test)]
+mod tests;
