@@ -1,6 +1,7 @@
 # sita-sm-filter — build, test and demo entry points.
 #   make build      release Wasm module -> dist/sita_sm_filter.wasm
-#   make test       test-native + test-wasm + test-e2e
+#   make test       test-native + test-wasm + test-e2e + soak-short (+ fuzz-short once present)
+#   make soak       the 100,000-request soak; make bench: filter vs bare Envoy; make fuzz: every fuzz target
 #   make run        both demo upstreams + both Envoys (outbound :10000, inbound :10001), Ctrl-C stops
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -20,7 +21,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 # cargo decides what to rebuild; the copy only happens when the module changed.
 build:
-	$(CARGO) build --release --target wasm32-wasip1
+	$(CARGO) build --release --target wasm32-wasip1 --lib
 	@mkdir -p dist
 	@cmp -s $(WASM_SRC) $(WASM) || { cp $(WASM_SRC) $(WASM) && echo "updated $(WASM)"; }
 
@@ -30,7 +31,16 @@ $(VENV)/.installed: tests/requirements.txt
 	$(VPY) -m pip install --disable-pip-version-check -q -r tests/requirements.txt
 	touch $@
 
-test: test-native test-wasm test-e2e
+# Every suite runs even when an earlier one failed (make -k semantics for CI); the target fails
+# if any did.
+TEST_SUITES := test-native test-wasm test-e2e soak-short $(if $(wildcard fuzz/fuzz.mk),fuzz-short)
+test:
+	@failed=(); for suite in $(TEST_SUITES); do \
+	  printf '\n==> make %s\n' "$$suite"; \
+	  $(MAKE) --no-print-directory $$suite || failed+=("$$suite"); \
+	done; \
+	echo; if (( $${#failed[@]} )); then echo "FAILED suites: $${failed[*]}"; exit 1; fi; \
+	echo "all suites passed: $(TEST_SUITES)"
 
 test-native:
 	$(CARGO) test
@@ -53,3 +63,6 @@ run: build venv
 
 clean:
 	rm -rf dist $(VENV) .pytest_cache
+
+include tests/soak/soak.mk tests/bench/bench.mk
+-include fuzz/fuzz.mk

@@ -275,9 +275,20 @@ impl Gateway {
     }
 
     /// Inbound: the ITSM's answer → SITA's acknowledgement.
+    /// The ITSM's error text may echo what it was sent; the credential and SITA's keys are
+    /// cut out of it before any of it can reach SITA.
     pub fn on_itsm_answer(&self, ack: &AckContext, status: u16, body: &[u8]) -> Acknowledgement {
         match &self.settings.itsm {
-            Some(itsm) => itsm.profile.acknowledge(ack, status, body),
+            Some(itsm) => {
+                let mut secrets: Vec<&str> = vec![itsm.auth.expose()];
+                // The credential without its scheme (`Basic `, `Bearer `) is as secret.
+                if let Some((_, token)) = itsm.auth.expose().rsplit_once(' ') {
+                    secrets.push(token);
+                }
+                secrets.extend(self.settings.inbound_keys.iter().map(|k| k.expose()));
+                let body = redact(body, &secrets);
+                itsm.profile.acknowledge(ack, status, &body)
+            }
             None => Acknowledgement {
                 status: 500,
                 body: String::new(),
@@ -303,6 +314,33 @@ impl Gateway {
             .map(|(_, m)| m)
             .filter(|m| m.source == Source::Body)
     }
+}
+
+/// `body` with every occurrence of a secret (of at least 4 bytes) replaced by `[redacted]`.
+fn redact<'a>(body: &'a [u8], secrets: &[&str]) -> std::borrow::Cow<'a, [u8]> {
+    let mut out = std::borrow::Cow::Borrowed(body);
+    for secret in secrets
+        .iter()
+        .map(|s| s.as_bytes())
+        .filter(|s| s.len() >= 4)
+    {
+        if !out.windows(secret.len()).any(|w| w == secret) {
+            continue;
+        }
+        let mut replaced = Vec::with_capacity(out.len());
+        let mut rest: &[u8] = &out;
+        while !rest.is_empty() {
+            if rest.starts_with(secret) {
+                replaced.extend_from_slice(b"[redacted]");
+                rest = rest.get(secret.len()..).unwrap_or_default();
+            } else if let Some((first, tail)) = rest.split_first() {
+                replaced.push(*first);
+                rest = tail;
+            }
+        }
+        out = std::borrow::Cow::Owned(replaced);
+    }
+    out
 }
 
 /// `application/xml` or `text/xml`, parameters allowed.
@@ -548,5 +586,26 @@ mod tests {
             BodyDecision::Answer(r) => assert_eq!(r.reply.code, "E010"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn the_itsm_error_text_never_carries_a_secret_to_sita() {
+        let g = servicenow("");
+        let BodyDecision::Rewrite { ack, .. } = g.on_body(UPDATE.as_bytes(), NOW) else {
+            panic!("expected a rewrite");
+        };
+        let answer = g.on_itsm_answer(
+            &ack,
+            401,
+            br#"{"error": {"message": "bad credential Basic x; key k? no: x"}}"#,
+        );
+        assert!(!answer.body.contains("Basic x"), "{}", answer.body);
+        assert_eq!(
+            redact(b"a secret-1 b secret-1", &["secret-1"]).as_ref(),
+            b"a [redacted] b [redacted]"
+        );
+        assert_eq!(redact(b"abcd", &["abcd"]).as_ref(), b"[redacted]");
+        assert_eq!(redact(b"abc", &["abc"]).as_ref(), b"abc");
+        assert_eq!(redact(b"plain", &["zzzz"]).as_ref(), b"plain");
     }
 }
