@@ -541,6 +541,30 @@ def test_rejections_counted_in_prometheus(outbound, sita):
     assert any("e004" in k.lower() for k in stats), "the same metric in /stats?format=json"
 
 
+def _counter(envoy, name: str) -> float:
+    """A filter counter from /stats?format=json (0 when not yet defined)."""
+    stats = envoy.stats_json()
+    return float(next((v for k, v in stats.items() if k.endswith(name)), 0))
+
+
+def test_requests_counted_by_operation(outbound, sita):
+    before = _counter(outbound, "sita_sm.outbound.requests.create_incident")
+    post(outbound, fixture_body(VALID_CREATE))
+    assert _counter(outbound, "sita_sm.outbound.requests.create_incident") == before + 1
+
+
+def test_sitas_own_codes_pass_through_untouched_and_are_counted(outbound, sita):
+    answer = ("<ErrorResponse><Status>Failure</Status><ErrorCode>E007</ErrorCode>"
+              "<ErrorDescription>decided by SITA</ErrorDescription></ErrorResponse>")
+    before = _counter(outbound, "sita_sm.outbound.sita_error.e007")
+    sita.force_next(400, answer, content_type="application/xml")
+    resp = post(outbound, fixture_body(VALID_CREATE))
+    assert resp.status == 400
+    assert resp.body == answer.encode(), "SITA's answer reaches the client byte for byte"
+    assert resp.header("x-sm-error-code") is None, "the filter never invents SITA's codes"
+    assert _counter(outbound, "sita_sm.outbound.sita_error.e007") == before + 1
+
+
 def test_rejection_logged_without_secrets(outbound, sita):
     post(outbound, fixture_body("create_invalid_email"), headers={"x-request-id": "req-log-check-1"})
     post(outbound, fixture_body(VALID_CREATE))
