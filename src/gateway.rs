@@ -64,11 +64,24 @@ const NO_OPERATION: &str = "-";
 #[derive(Debug)]
 pub struct Gateway {
     pub settings: Settings,
+    /// What is cut out of the ITSM's error text before it reaches SITA: the ITSM credential
+    /// (also without its `Basic `/`Bearer ` scheme) and SITA's keys.
+    redactions: Vec<crate::config::Secret>,
 }
 
 impl Gateway {
     pub fn new(settings: Settings) -> Self {
-        Gateway { settings }
+        let mut redactions = settings.inbound_keys.clone();
+        if let Some(itsm) = &settings.itsm {
+            redactions.push(itsm.auth.clone());
+            if let Some((_, token)) = itsm.auth.expose().rsplit_once(' ') {
+                redactions.push(crate::config::Secret::new(token));
+            }
+        }
+        Gateway {
+            settings,
+            redactions,
+        }
     }
 
     fn refuse(&self, operation: &str, violations: &[Violation]) -> Refusal {
@@ -275,18 +288,12 @@ impl Gateway {
     }
 
     /// Inbound: the ITSM's answer → SITA's acknowledgement.
-    /// The ITSM's error text may echo what it was sent; the credential and SITA's keys are
-    /// cut out of it before any of it can reach SITA.
+    /// The ITSM's error text may echo what it was sent; `redactions` are cut out of it before
+    /// any of it can reach SITA.
     pub fn on_itsm_answer(&self, ack: &AckContext, status: u16, body: &[u8]) -> Acknowledgement {
         match &self.settings.itsm {
             Some(itsm) => {
-                let mut secrets: Vec<&str> = vec![itsm.auth.expose()];
-                // The credential without its scheme (`Basic `, `Bearer `) is as secret.
-                if let Some((_, token)) = itsm.auth.expose().rsplit_once(' ') {
-                    secrets.push(token);
-                }
-                secrets.extend(self.settings.inbound_keys.iter().map(|k| k.expose()));
-                let body = redact(body, &secrets);
+                let body = redact(body, self.redactions.iter().map(|s| s.expose()));
                 itsm.profile.acknowledge(ack, status, &body)
             }
             None => Acknowledgement {
@@ -317,11 +324,14 @@ impl Gateway {
 }
 
 /// `body` with every occurrence of a secret (of at least 4 bytes) replaced by `[redacted]`.
-fn redact<'a>(body: &'a [u8], secrets: &[&str]) -> std::borrow::Cow<'a, [u8]> {
+fn redact<'a, 's>(
+    body: &'a [u8],
+    secrets: impl IntoIterator<Item = &'s str>,
+) -> std::borrow::Cow<'a, [u8]> {
     let mut out = std::borrow::Cow::Borrowed(body);
     for secret in secrets
-        .iter()
-        .map(|s| s.as_bytes())
+        .into_iter()
+        .map(str::as_bytes)
         .filter(|s| s.len() >= 4)
     {
         if !out.windows(secret.len()).any(|w| w == secret) {
@@ -601,11 +611,11 @@ mod tests {
         );
         assert!(!answer.body.contains("Basic x"), "{}", answer.body);
         assert_eq!(
-            redact(b"a secret-1 b secret-1", &["secret-1"]).as_ref(),
+            redact(b"a secret-1 b secret-1", ["secret-1"]).as_ref(),
             b"a [redacted] b [redacted]"
         );
-        assert_eq!(redact(b"abcd", &["abcd"]).as_ref(), b"[redacted]");
-        assert_eq!(redact(b"abc", &["abc"]).as_ref(), b"abc");
-        assert_eq!(redact(b"plain", &["zzzz"]).as_ref(), b"plain");
+        assert_eq!(redact(b"abcd", ["abcd"]).as_ref(), b"[redacted]");
+        assert_eq!(redact(b"abc", ["abc"]).as_ref(), b"abc");
+        assert_eq!(redact(b"plain", ["zzzz"]).as_ref(), b"plain");
     }
 }
