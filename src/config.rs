@@ -33,6 +33,10 @@ impl Direction {
 pub struct Secret(String);
 
 impl Secret {
+    pub fn new(value: &str) -> Self {
+        Secret(value.to_string())
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }

@@ -64,11 +64,24 @@ const NO_OPERATION: &str = "-";
 #[derive(Debug)]
 pub struct Gateway {
     pub settings: Settings,
+    /// What is cut out of the ITSM's error text before it reaches SITA: the ITSM credential
+    /// (also without its `Basic `/`Bearer ` scheme) and SITA's keys.
+    redactions: Vec<crate::config::Secret>,
 }
 
 impl Gateway {
     pub fn new(settings: Settings) -> Self {
-        Gateway { settings }
+        let mut redactions = settings.inbound_keys.clone();
+        if let Some(itsm) = &settings.itsm {
+            redactions.push(itsm.auth.clone());
+            if let Some((_, token)) = itsm.auth.expose().rsplit_once(' ') {
+                redactions.push(crate::config::Secret::new(token));
+            }
+        }
+        Gateway {
+            settings,
+            redactions,
+        }
     }
 
     fn refuse(&self, operation: &str, violations: &[Violation]) -> Refusal {
@@ -275,9 +288,14 @@ impl Gateway {
     }
 
     /// Inbound: the ITSM's answer → SITA's acknowledgement.
+    /// The ITSM's error text may echo what it was sent; `redactions` are cut out of it before
+    /// any of it can reach SITA.
     pub fn on_itsm_answer(&self, ack: &AckContext, status: u16, body: &[u8]) -> Acknowledgement {
         match &self.settings.itsm {
-            Some(itsm) => itsm.profile.acknowledge(ack, status, body),
+            Some(itsm) => {
+                let body = redact(body, self.redactions.iter().map(|s| s.expose()));
+                itsm.profile.acknowledge(ack, status, &body)
+            }
             None => Acknowledgement {
                 status: 500,
                 body: String::new(),
@@ -303,6 +321,36 @@ impl Gateway {
             .map(|(_, m)| m)
             .filter(|m| m.source == Source::Body)
     }
+}
+
+/// `body` with every occurrence of a secret (of at least 4 bytes) replaced by `[redacted]`.
+fn redact<'a, 's>(
+    body: &'a [u8],
+    secrets: impl IntoIterator<Item = &'s str>,
+) -> std::borrow::Cow<'a, [u8]> {
+    let mut out = std::borrow::Cow::Borrowed(body);
+    for secret in secrets
+        .into_iter()
+        .map(str::as_bytes)
+        .filter(|s| s.len() >= 4)
+    {
+        if !out.windows(secret.len()).any(|w| w == secret) {
+            continue;
+        }
+        let mut replaced = Vec::with_capacity(out.len());
+        let mut rest: &[u8] = &out;
+        while !rest.is_empty() {
+            if rest.starts_with(secret) {
+                replaced.extend_from_slice(b"[redacted]");
+                rest = rest.get(secret.len()..).unwrap_or_default();
+            } else if let Some((first, tail)) = rest.split_first() {
+                replaced.push(*first);
+                rest = tail;
+            }
+        }
+        out = std::borrow::Cow::Owned(replaced);
+    }
+    out
 }
 
 /// `application/xml` or `text/xml`, parameters allowed.
@@ -548,5 +596,26 @@ mod tests {
             BodyDecision::Answer(r) => assert_eq!(r.reply.code, "E010"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn the_itsm_error_text_never_carries_a_secret_to_sita() {
+        let g = servicenow("");
+        let BodyDecision::Rewrite { ack, .. } = g.on_body(UPDATE.as_bytes(), NOW) else {
+            panic!("expected a rewrite");
+        };
+        let answer = g.on_itsm_answer(
+            &ack,
+            401,
+            br#"{"error": {"message": "bad credential Basic x; key k? no: x"}}"#,
+        );
+        assert!(!answer.body.contains("Basic x"), "{}", answer.body);
+        assert_eq!(
+            redact(b"a secret-1 b secret-1", ["secret-1"]).as_ref(),
+            b"a [redacted] b [redacted]"
+        );
+        assert_eq!(redact(b"abcd", ["abcd"]).as_ref(), b"[redacted]");
+        assert_eq!(redact(b"abc", ["abc"]).as_ref(), b"abc");
+        assert_eq!(redact(b"plain", ["zzzz"]).as_ref(), b"plain");
     }
 }

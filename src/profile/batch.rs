@@ -22,15 +22,10 @@ fn text<'a>(el: &'a Element, name: &str) -> Option<&'a str> {
         .filter(|t| !t.is_empty())
 }
 
-/// Decodes FileData: standard base64 (padding required), whitespace between lines removed.
+/// Decodes FileData with the validator's own base64 reading (it was validated with it).
 pub(crate) fn decode_file_data(data: &str) -> Result<Vec<u8>, String> {
-    let compact: String = data
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '\t' | '\r' | '\n'))
-        .collect();
-    base64::engine::general_purpose::STANDARD
-        .decode(compact.as_bytes())
-        .map_err(|e| format!("FileData is not valid base64: {e}"))
+    crate::validate::decode_base64(data, usize::MAX)
+        .ok_or_else(|| "FileData is not valid base64".to_string())
 }
 
 /// `{"batch_request_id": <IncidentNumber>, "rest_requests": [...]}`, one sub-request per

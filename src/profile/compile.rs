@@ -628,6 +628,14 @@ impl MessagePlan {
             .path
             .render_with(message, message, &encode_component)
             .map_err(|r| format!("path placeholder {{{r}}} has no value"))?;
+        // A value of `.` or `..` would climb out of the resource (`/incident/..` is the table):
+        // such a request is not built at all.
+        if path
+            .split('/')
+            .any(|segment| segment == "." || segment == "..")
+        {
+            return Err("a path placeholder made a `.` or `..` segment".to_string());
+        }
         let mut sep = '?';
         for (k, t) in &self.query {
             if let Some(v) = t.render(message, message) {

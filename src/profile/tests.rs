@@ -1318,3 +1318,19 @@ mod prop {
         }
     }
 }
+
+#[test]
+fn a_dot_segment_value_is_never_rendered_into_a_path() {
+    let p = servicenow();
+    for crn in [".", ".."] {
+        let msg = node(
+            "UpdateIncidentPush",
+            vec![
+                leaf("IncidentNumber", "INC1"),
+                leaf("CustomerReferenceNumber", crn),
+                leaf("UpdatedAt", "2026-01-01 00:00:00"),
+            ],
+        );
+        assert!(p.render(&msg).is_err(), "{crn}");
+    }
+}

@@ -26,6 +26,21 @@ pub fn set_request_header(name: &str, value: Option<&str>) -> bool {
     hostcalls::set_map_value(MapType::HttpRequestHeaders, name, value).is_ok()
 }
 
+/// Removes every response header that is neither a pseudo-header nor in `keep`.
+pub fn retain_response_headers(keep: impl Fn(&str) -> bool) -> bool {
+    let Ok(headers) = hostcalls::get_map(MapType::HttpResponseHeaders) else {
+        return false;
+    };
+    headers
+        .iter()
+        .filter(|(name, _)| !name.starts_with(':') && !keep(name))
+        .all(|(name, _)| set_response_header(name, None))
+}
+
+pub fn remove_request_trailer(name: &str) -> bool {
+    hostcalls::set_map_value(MapType::HttpRequestTrailers, name, None).is_ok()
+}
+
 pub fn set_response_header(name: &str, value: Option<&str>) -> bool {
     hostcalls::set_map_value(MapType::HttpResponseHeaders, name, value).is_ok()
 }

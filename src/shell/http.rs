@@ -9,6 +9,13 @@ use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::{Action, BufferType};
 use std::rc::Rc;
 
+/// The ITSM's response headers that may reach SITA with the acknowledgement. Everything
+/// else (content-encoding of a body that is no longer there, the integration user's
+/// session cookies, locations inside the ITSM) stays behind.
+fn ack_keeps_header(name: &str) -> bool {
+    matches!(name, "date" | "server" | "x-request-id") || name.starts_with("x-envoy-")
+}
+
 /// SITA error bodies larger than this are not scanned for their code.
 const MAX_SCANNED_ANSWER: usize = 64 * 1024;
 
@@ -166,7 +173,8 @@ impl Exchange {
             .on_itsm_answer(ack, status, body.as_deref().unwrap_or(b"\x00"));
         let status_text = answer.status.to_string();
         let length = answer.body.len().to_string();
-        let ok = host::set_response_header(":status", Some(&status_text))
+        let ok = host::retain_response_headers(ack_keeps_header)
+            && host::set_response_header(":status", Some(&status_text))
             && host::set_response_header("content-type", Some("application/xml"))
             && host::set_response_header("content-length", Some(&length))
             && host::replace_body(BufferType::HttpResponseBody, size, answer.body.as_bytes());
@@ -251,6 +259,10 @@ impl HttpContext for Exchange {
     }
 
     fn on_http_request_trailers(&mut self, _num_trailers: usize) -> Action {
+        // A key sent as a trailer travels no further than one sent as a header.
+        if !host::remove_request_trailer(&self.gateway.settings.key_header) {
+            return self.internal_error("the host refused to remove a trailer");
+        }
         match self.phase {
             Phase::ReadingBody { size } => self.finish_body(size),
             Phase::Answered => Action::Pause,
@@ -268,6 +280,7 @@ impl HttpContext for Exchange {
                     // No body to replace: the acknowledgement is sent as a local reply.
                     let answer = self.gateway.on_itsm_answer(&ack, status, b"");
                     let headers = vec![("content-type".to_string(), "application/xml".to_string())];
+                    host::retain_response_headers(ack_keeps_header);
                     host::send_response(answer.status, &headers, answer.body.as_bytes());
                     return Action::Pause;
                 }
