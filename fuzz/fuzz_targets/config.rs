@@ -86,27 +86,42 @@ fn exercise(g: &Gateway) {
     }
 }
 
-fn judge(json: &[u8]) {
+/// `raw` is what the fuzzer wrote: a secret it wrote itself (as a key name, say) may be
+/// echoed like any other name, so the secret checks apply only to secrets it did not write.
+fn judge(json: &[u8], raw: &[u8]) {
+    let wrote = |secret: &str| raw.windows(secret.len()).any(|w| w == secret.as_bytes());
     match config::parse(json, &env) {
         Err(e) => {
-            assert!(!e.contains(INLINE_SECRET), "inline secret in error: {e}");
-            assert!(!e.contains(ENV_SECRET), "environment secret in error: {e}");
+            assert!(
+                wrote(INLINE_SECRET) || !e.contains(INLINE_SECRET),
+                "inline secret in error: {e}"
+            );
+            assert!(
+                wrote(ENV_SECRET) || !e.contains(ENV_SECRET),
+                "environment secret in error: {e}"
+            );
         }
         Ok(settings) => {
             let shown = format!("{settings:?}");
-            assert!(!shown.contains(INLINE_SECRET), "inline secret in Debug");
-            assert!(!shown.contains(ENV_SECRET), "environment secret in Debug");
+            assert!(
+                wrote(INLINE_SECRET) || !shown.contains(INLINE_SECRET),
+                "inline secret in Debug"
+            );
+            assert!(
+                wrote(ENV_SECRET) || !shown.contains(ENV_SECRET),
+                "environment secret in Debug"
+            );
             exercise(&Gateway::new(settings));
         }
     }
 }
 
 fuzz_target!(|data: &[u8]| {
-    judge(data);
+    judge(data, data);
     if let Ok(mut v) = serde_json::from_slice::<Value>(data) {
         plant(&mut v);
         if let Ok(planted) = serde_json::to_vec(&v) {
-            judge(&planted);
+            judge(&planted, data);
         }
     }
 });
