@@ -86,31 +86,28 @@ fn exercise(g: &Gateway) {
     }
 }
 
-/// `raw` is what the fuzzer wrote: a secret it wrote itself (as a key name, say) may be
-/// echoed like any other name, so the secret checks apply only to secrets it did not write.
-fn judge(json: &[u8], raw: &[u8]) {
-    let wrote = |secret: &str| raw.windows(secret.len()).any(|w| w == secret.as_bytes());
+fn contains(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+/// `original` is the fuzzer's input: a secret it wrote itself somewhere else (libFuzzer
+/// learns the constants compared against, so it does) is not a leak when echoed.
+fn judge(json: &[u8], original: &[u8]) {
+    let secrets: Vec<&str> = [INLINE_SECRET, ENV_SECRET]
+        .into_iter()
+        .filter(|s| !contains(original, s))
+        .collect();
     match config::parse(json, &env) {
         Err(e) => {
-            assert!(
-                wrote(INLINE_SECRET) || !e.contains(INLINE_SECRET),
-                "inline secret in error: {e}"
-            );
-            assert!(
-                wrote(ENV_SECRET) || !e.contains(ENV_SECRET),
-                "environment secret in error: {e}"
-            );
+            for s in &secrets {
+                assert!(!e.contains(s), "secret {s} in error: {e}");
+            }
         }
         Ok(settings) => {
             let shown = format!("{settings:?}");
-            assert!(
-                wrote(INLINE_SECRET) || !shown.contains(INLINE_SECRET),
-                "inline secret in Debug"
-            );
-            assert!(
-                wrote(ENV_SECRET) || !shown.contains(ENV_SECRET),
-                "environment secret in Debug"
-            );
+            for s in &secrets {
+                assert!(!shown.contains(s), "secret {s} in Debug");
+            }
             exercise(&Gateway::new(settings));
         }
     }

@@ -54,6 +54,13 @@ fn check_request(r: &ItsmRequest) {
         "path {:?}",
         r.path
     );
+    // No dot-segment: path normalisation (RFC 3986 §5.2.4) would send the request elsewhere.
+    let path = r.path.split('?').next().unwrap_or("");
+    assert!(
+        !path.split('/').any(|s| s == "." || s == ".."),
+        "dot-segment in path {:?}",
+        r.path
+    );
     for (name, value) in &r.headers {
         assert!(
             !name.is_empty() && name.bytes().all(|b| b.is_ascii_graphic() && b != b':'),
