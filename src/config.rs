@@ -166,7 +166,9 @@ pub fn parse(json: &[u8], env: &dyn Fn(&str) -> Option<String>) -> Result<Settin
     let de = &mut serde_json::Deserializer::from_slice(json);
     let raw: RawConfig = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
-        let inner = e.into_inner();
+        // serde quotes the offending value (`invalid type: string "…"`): that value may be a
+        // key written in the wrong place, so it is never repeated.
+        let inner = without_quoted_values(&e.into_inner().to_string());
         if path == "." || path.is_empty() {
             format!("configuration: {inner}")
         } else {
@@ -174,6 +176,28 @@ pub fn parse(json: &[u8], env: &dyn Fn(&str) -> Option<String>) -> Result<Settin
         }
     })?;
     build(raw, env)
+}
+
+/// `message` with the content of every double-quoted string replaced by `…`.
+fn without_quoted_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut chars = message.chars();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == '"' {
+            out.push('…');
+            let mut escaped = false;
+            for inner in chars.by_ref() {
+                match (escaped, inner) {
+                    (false, '\\') => escaped = true,
+                    (false, '"') => break,
+                    _ => escaped = false,
+                }
+            }
+            out.push('"');
+        }
+    }
+    out
 }
 
 fn build(raw: RawConfig, env: &dyn Fn(&str) -> Option<String>) -> Result<Settings, String> {
@@ -575,6 +599,21 @@ mod tests {
         .unwrap();
         assert_eq!(ok.outbound_key.unwrap().expose(), "k1");
         assert_eq!(ok.key_header, "x-api-key");
+    }
+
+    #[test]
+    fn a_key_written_in_the_wrong_place_is_never_repeated() {
+        for json in [
+            r#"{"direction": "outbound", "apikey": "supersecret-123"}"#,
+            r#"{"direction": "outbound", "apikey": {"env": "SITA_APIKEY"}, "apikeys": "supersecret-123"}"#,
+            r#"{"direction": "outbound", "apikey": {"env": "SITA_APIKEY"}, "insecure_inline": "supersecret-123"}"#,
+            r#"{"direction": "outbound", "apikey": {"env": "SITA_APIKEY"}, "modules": "super\"secret-123"}"#,
+        ] {
+            let err = parse(json.as_bytes(), &env).unwrap_err();
+            assert!(!err.contains("secret-123"), "{err}");
+            assert!(err.contains("invalid type"), "{err}");
+        }
+        assert_eq!(without_quoted_values(r#"a "b\"c" d "e""#), r#"a "…" d "…""#);
     }
 
     #[test]
