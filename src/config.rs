@@ -267,9 +267,9 @@ fn build(raw: RawConfig, env: &dyn Fn(&str) -> Option<String>) -> Result<Setting
                 "error_status.{code}: not a code this filter answers with"
             ));
         }
-        if !(200..=599).contains(status) {
+        if !(400..=599).contains(status) {
             return Err(format!(
-                "error_status.{code}: {status} is not an HTTP status"
+                "error_status.{code}: {status} is not an error status (400 to 599)"
             ));
         }
     }
@@ -552,6 +552,7 @@ mod tests {
             ),
             (r#", "error_status": {"E999": 400}"#, "error_status.E999"),
             (r#", "error_status": {"E006": 99}"#, "error_status.E006"),
+            (r#", "error_status": {"E006": 200}"#, "error_status.E006"),
             (r#", "catalogue": {"nope": {}}"#, "catalogue.nope"),
             (r#", "itsm": {}"#, "itsm"),
             (r#", "apikeys": []"#, "apikeys"),

@@ -46,9 +46,9 @@ fn plant(v: &mut Value) {
     }
 }
 
-/// `error_status` may send any code with any status from 200 to 599.
+/// `error_status` may send any code with any error status (400 to 599).
 fn check_reply(reply: &sita_sm_filter::errors::Reply) {
-    check_reply_status_in(reply, 200..=599);
+    check_reply_status_in(reply, 400..=599);
 }
 
 fn exercise(g: &Gateway) {
