@@ -95,6 +95,11 @@ impl Gateway {
         self.refuse(operation, &[v])
     }
 
+    /// The filter's own fault (SPEC §7): `500` for this request, nothing forwarded.
+    pub fn server_error(&self, operation: &str) -> Refusal {
+        self.refuse_one(operation, Violation::plain("500", ""))
+    }
+
     /// Judges the head. `now` is the host clock in seconds since the epoch.
     pub fn on_head(&self, head: &Head, now: Option<i64>) -> HeadDecision {
         match self.settings.direction {
@@ -281,9 +286,7 @@ impl Gateway {
                 request,
                 ack: itsm.profile.ack_context(root),
             },
-            Err(_) => BodyDecision::Answer(
-                self.refuse_one(&message.operation, Violation::plain("500", "")),
-            ),
+            Err(_) => BodyDecision::Answer(self.server_error(&message.operation)),
         }
     }
 

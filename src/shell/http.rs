@@ -90,13 +90,7 @@ impl Exchange {
             "sita-sm-filter: internal error request_id={}: {what}",
             self.request_id
         );
-        let refusal = Refusal {
-            operation: self.operation.clone(),
-            reply: crate::errors::render(
-                &[crate::errors::Violation::plain("500", "")],
-                &self.gateway.settings.error_status,
-            ),
-        };
+        let refusal = self.gateway.server_error(&self.operation);
         self.answer(&refusal)
     }
 
